@@ -1,0 +1,93 @@
+"""The identities the suite acts as, and the signer they are scoped to.
+
+Every target (the fake, the control plane, a user's cluster) is reached through a
+kubeconfig with one context per role. The fake and the control plane create these
+users themselves; against a user's cluster the contexts are named on the command
+line. Keeping the role names and the scoped signer here means the fake's users, the
+control plane's RBAC and the properties all agree without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+ADMIN: Final = "admin"
+"""Member of ``system:masters``: creates, reads and cleans up everything the run owns."""
+
+USER: Final = "user"
+"""May create, read, list, watch and delete CSRs; may not approve or sign anything."""
+
+APPROVER: Final = "approver"
+"""May update ``/approval``, and holds ``approve`` on :data:`SCOPED_SIGNER` only."""
+
+SIGNER: Final = "signer"
+"""May update ``/status``, and holds ``sign`` on :data:`SCOPED_SIGNER` only."""
+
+ROLES: Final = (ADMIN, USER, APPROVER, SIGNER)
+
+SCOPED_SIGNER: Final = "conformance.example.com/scoped"
+"""The one signer the approver may approve and the signer may sign for."""
+
+SCOPED_SIGNER_DOMAIN_WILDCARD: Final = "conformance.example.com/*"
+
+
+@dataclass(frozen=True)
+class StaticUser:
+    """A user a self-hosted target (fake or control plane) provisions."""
+
+    role: str
+    username: str
+    uid: str
+    groups: tuple[str, ...]
+    extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    token: str = ""
+
+    def groups_as_authenticated(self) -> list[str]:
+        """Groups as the server reports them: authenticators append system:authenticated."""
+        gs = list(self.groups)
+        if "system:authenticated" not in gs:
+            gs.append("system:authenticated")
+        return gs
+
+
+def static_users(token_prefix: str = "csrc") -> dict[str, StaticUser]:
+    """The users both self-hosted targets create, keyed by role.
+
+    The unprivileged user carries several groups on purpose, so the identity
+    properties see every list PrepareForCreate fills. ``extra`` is empty here because
+    kube-apiserver's static token file cannot express it; the fake adds extra
+    attributes to its own copy of the user (see the fake's auth module), and the
+    properties learn every identity from a SelfSubjectReview rather than from this
+    table, so both targets are judged by what their authenticator actually says.
+    """
+    return {
+        ADMIN: StaticUser(
+            role=ADMIN,
+            username="csrc-admin",
+            uid="uid-csrc-admin",
+            groups=("system:masters",),
+            token=f"{token_prefix}-admin-token",
+        ),
+        USER: StaticUser(
+            role=USER,
+            username="csrc-user",
+            uid="uid-csrc-user",
+            groups=("csrc-users", "csrc-team-a"),
+            token=f"{token_prefix}-user-token",
+        ),
+        APPROVER: StaticUser(
+            role=APPROVER,
+            username="csrc-approver",
+            uid="uid-csrc-approver",
+            groups=("csrc-approvers",),
+            token=f"{token_prefix}-approver-token",
+        ),
+        SIGNER: StaticUser(
+            role=SIGNER,
+            username="csrc-signer",
+            uid="uid-csrc-signer",
+            groups=("csrc-signers",),
+            token=f"{token_prefix}-signer-token",
+        ),
+    }

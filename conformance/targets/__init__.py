@@ -1,0 +1,107 @@
+"""Where the suite runs: opening a target yields a kubeconfig with one context per role.
+
+Whatever the target (the embedded fake, a control plane started from binaries, or a
+cluster the user names), the rest of the suite sees the same thing: a kubeconfig file
+and a map from role (``conformance.identities.ROLES``) to context name. Roles the user
+did not provide are simply absent; properties that need them are skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from conformance.identities import ADMIN, ROLES
+
+KINDS = ("fake", "controlplane", "kubeconfig")
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What the user asked for on the command line."""
+
+    kind: str = "fake"
+    kubeconfig: str | None = None
+    contexts: dict[str, str] = field(default_factory=dict)  # role -> context (kubeconfig target)
+    assets: str | None = None
+    faults: tuple[str, ...] = ()
+    http: bool = False
+
+
+@dataclass(frozen=True)
+class TargetEnv:
+    """An opened target: how to reach it, and what it is, for the report."""
+
+    kind: str
+    kubeconfig: str | None
+    contexts: dict[str, str]
+    description: str
+    faults: tuple[str, ...] = ()
+
+
+class TargetStartError(Exception):
+    """The target could not be started or reached; the message is one line."""
+
+
+@contextlib.contextmanager
+def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
+    """Start (or just describe) the target, and tear it down afterwards."""
+    if spec.kind not in KINDS:
+        raise TargetStartError(f"unknown target {spec.kind!r}; choose one of {', '.join(KINDS)}")
+    if spec.faults and spec.kind != "fake":
+        raise TargetStartError("--fault applies only to the embedded fake target")
+    if spec.kind == "kubeconfig":
+        contexts = {ADMIN: spec.contexts.get(ADMIN, "")}
+        contexts.update({r: c for r, c in spec.contexts.items() if c and r in ROLES})
+        where = spec.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        yield TargetEnv("kubeconfig", spec.kubeconfig, contexts, f"kubeconfig {where}")
+        return
+    with tempfile.TemporaryDirectory(prefix="csr-conformance-") as tmp:
+        path = os.path.join(tmp, "kubeconfig")
+        if spec.kind == "fake":
+            from conformance.targets.fake import FakeConfig, FakeServer
+
+            try:
+                server = FakeServer(FakeConfig(tls=not spec.http, faults=frozenset(spec.faults)))
+            except ValueError as e:
+                raise TargetStartError(str(e)) from None
+            server.start()
+            try:
+                server.write_kubeconfig(path)
+                faults = f" with faults {', '.join(spec.faults)}" if spec.faults else ""
+                yield TargetEnv(
+                    "fake",
+                    path,
+                    {r: r for r in ROLES},
+                    f"embedded fake at {server.url}{faults}",
+                    spec.faults,
+                )
+            finally:
+                server.stop()
+        else:
+            from conformance.targets.controlplane import (
+                ControlPlane,
+                ControlPlaneError,
+                MissingAssets,
+                find_assets,
+            )
+
+            try:
+                assets = find_assets(spec.assets)
+                plane = ControlPlane(assets)
+                plane.start()
+            except (MissingAssets, ControlPlaneError) as e:
+                raise TargetStartError(str(e)) from None
+            try:
+                plane.write_kubeconfig(path)
+                yield TargetEnv(
+                    "controlplane",
+                    path,
+                    {r: r for r in ROLES},
+                    f"kube-apiserver {plane.version} at {plane.url} (assets {assets})",
+                )
+            finally:
+                plane.stop()
