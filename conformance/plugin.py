@@ -51,6 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a fault already injected into the target (for the report)",
     )
     g.addoption("--csr-replay", default=None, help="command prefix that replays this run")
+    g.addoption(
+        "--csr-shrink-seconds",
+        type=int,
+        default=60,
+        help="at most this long shrinking each failure (default 60)",
+    )
     g.addoption("--csr-timeout", type=float, default=30.0, help="seconds per request")
 
 
@@ -70,6 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
         derandomize=seed is None,
         database=None,
         print_blob=True,
+        report_multiple_bugs=False,
         suppress_health_check=[
             HealthCheck.too_slow,
             HealthCheck.function_scoped_fixture,
@@ -78,8 +85,24 @@ def pytest_configure(config: pytest.Config) -> None:
         ],
     )
     settings.load_profile("csr-conformance")
+    _bound_shrinking(config.getoption("--csr-shrink-seconds"))
     recorder = _Recorder(config)
     config.pluginmanager.register(recorder, "csr-conformance-recorder")
+
+
+def _bound_shrinking(seconds: int) -> None:
+    """Cap the time Hypothesis spends shrinking one failure.
+
+    Every shrink step replays the example over HTTP, so the default five-minute budget
+    per failure would dominate a CI run against a bad server. The constant is internal to
+    Hypothesis; if it moves, shrinking simply keeps Hypothesis's own bound.
+    """
+    try:
+        from hypothesis.internal.conjecture import engine
+    except ImportError:  # pragma: no cover - layout change in Hypothesis
+        return
+    if hasattr(engine, "MAX_SHRINKING_SECONDS"):
+        engine.MAX_SHRINKING_SECONDS = seconds
 
 
 class _Recorder:
@@ -162,12 +185,15 @@ class _Recorder:
     ) -> Generator[None, Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
+        # Hypothesis would write a source patch into the user's working directory; the
+        # report carries the minimal example instead.
+        report.__dict__.pop("_hypothesis_failing_examples", None)
         case = self.cases.get(item.nodeid)
         if case is None:
             fn = getattr(item, "function", None)
             case = CaseResult(
                 name=item.name,
-                classname=item.nodeid.split("::")[0].replace("/", ".").removesuffix(".py"),
+                classname=getattr(getattr(item, "module", None), "__name__", item.nodeid),
                 nodeid=item.nodeid,
                 rules=support.rules_of(fn),
                 doc=((getattr(fn, "__doc__", None) or "").strip().splitlines() or [""])[0],

@@ -19,6 +19,14 @@ import urllib3
 from conformance.client.errors import KubeconfigError
 
 
+class _NoAuth:
+    username = ""
+    password = ""
+
+    def get_api_key_with_prefix(self, _key: str) -> None:
+        return None
+
+
 @dataclass
 class Connection:
     """Where a context points and how to authenticate there."""
@@ -30,15 +38,31 @@ class Connection:
 
     def auth_header(self) -> str | None:
         """The Authorization value, refreshed through the exec plugin hook when it has one."""
-        value = self._config.get_api_key_with_prefix("authorization")
-        if value:
-            return str(value)
+        # The kubernetes package has stored the token under both names over the years.
+        for key in ("BearerToken", "authorization"):
+            value = self._config.get_api_key_with_prefix(key)
+            if value:
+                return str(value)
         if self._config.username or self._config.password:
             headers = urllib3.util.make_headers(
                 basic_auth=f"{self._config.username}:{self._config.password}"
             )
             return str(headers["authorization"])
         return None
+
+    def without_credentials(self) -> Connection:
+        """The same server and trust, but no client certificate and no token.
+
+        A client certificate would authenticate the request before any bearer token is
+        looked at, so tests of token rejection need a connection that carries neither.
+        """
+        kw = {
+            k: v
+            for k, v in self.pool.connection_pool_kw.items()
+            if k not in ("cert_file", "key_file")
+        }
+        pool = urllib3.PoolManager(**kw)
+        return Connection(self.context, self.host, pool, _NoAuth())
 
     @classmethod
     def from_kubeconfig(cls, path: str | None, context: str | None) -> Connection:

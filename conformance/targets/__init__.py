@@ -91,10 +91,13 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
 
             try:
                 assets = find_assets(spec.assets)
-                plane = ControlPlane(assets)
+                # setup-envtest archives carry no kube-controller-manager; run without it then.
+                kcm = os.path.join(assets, "kube-controller-manager")
+                plane = ControlPlane(assets, controller_manager=os.access(kcm, os.X_OK))
                 plane.start()
             except (MissingAssets, ControlPlaneError) as e:
-                raise TargetStartError(str(e)) from None
+                lines = str(e).splitlines() or [type(e).__name__]
+                raise TargetStartError(lines[0]) from None
             try:
                 plane.write_kubeconfig(path)
                 yield TargetEnv(

@@ -1,0 +1,111 @@
+"""Judging a create response against the oracle, under either profile.
+
+The oracle's ``decide_create`` is a pure function; the values the server picks at random
+(uid, creation time, the generated name suffix) are read back from the response and fed
+to it, so the prediction is exact without pretending to know the server's dice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from conformance import checks
+from conformance.client import Response
+from conformance.session import Identity, Session
+from conformance.spec.create import CreateDecision, UserInfo, decide_create
+
+Query = Mapping[str, Sequence[str]]
+_PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000"
+_PLACEHOLDER_TIME = "1970-01-01T00:00:00Z"
+
+
+def user_info(identity: Identity) -> UserInfo:
+    return UserInfo(
+        username=identity.username,
+        uid=identity.uid,
+        groups=list(identity.groups),
+        extra={k: list(v) for k, v in identity.extra.items()},
+    )
+
+
+def _server_randoms(resp: Response) -> tuple[str, str, str]:
+    """uid, creationTimestamp and generated suffix as the server chose them."""
+    try:
+        body = json.loads(resp.body)
+    except ValueError:
+        body = {}
+    meta: dict[str, Any] = {}
+    if isinstance(body, dict):
+        if body.get("kind") == "Status":
+            details = body.get("details") or {}
+            meta = {"name": details.get("name") or ""}
+        else:
+            meta = body.get("metadata") or {}
+    name = str(meta.get("name") or "")
+    return (
+        str(meta.get("uid") or _PLACEHOLDER_UID),
+        str(meta.get("creationTimestamp") or _PLACEHOLDER_TIME),
+        name[-5:] if len(name) >= 5 else "xxxxx",
+    )
+
+
+def predict_create(
+    session: Session,
+    body: bytes,
+    query: Query,
+    role: str,
+    resp: Response,
+    existing: Collection[str] = (),
+) -> CreateDecision:
+    uid, now, suffix = _server_randoms(resp)
+    return decide_create(
+        body,
+        query,
+        user_info(session.identity(role)),
+        existing_names=existing,
+        now=now,
+        uid=uid,
+        generated_suffix=suffix,
+    )
+
+
+def judge_create(
+    session: Session,
+    resp: Response,
+    body: bytes,
+    query: Query,
+    role: str,
+    existing: Collection[str] = (),
+) -> CreateDecision:
+    """Fail unless the server's answer to a create is what kube-apiserver would say."""
+    decision = predict_create(session, body, query, role, resp, existing)
+    if decision.code in (200, 201):
+        checks.status_code(resp, decision.code)
+        got = resp.obj()
+        if session.exact:
+            checks.same_object(got, decision.body, "created object")
+            if decision.warnings != resp.warnings:
+                raise AssertionError(
+                    f"Warning headers {resp.warnings!r}, expected {decision.warnings!r}"
+                )
+        else:
+            for part in ("spec", "status"):
+                checks.same_object(
+                    {part: got.get(part)}, {part: decision.body.get(part)}, f"created {part}"
+                )
+        rv = (got.get("metadata") or {}).get("resourceVersion")
+        if decision.persist and not rv:
+            raise AssertionError("created object has no metadata.resourceVersion")
+        return decision
+    if session.exact:
+        checks.status_matches(
+            resp,
+            decision.body,
+            exact_message=decision.exact,
+            message_prefix=decision.message_prefix,
+        )
+    else:
+        checks.rejected_without_persisting(resp)
+    return decision

@@ -1,0 +1,132 @@
+"""Delete and deletecollection: Status bodies, preconditions, dry run, selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance import checks
+from conformance.identities import ADMIN
+from conformance.properties.draws import distinct_csrs
+from conformance.properties.support import checks as rules
+from conformance.properties.support import current_session
+from conformance.session import EXAMPLE_LABEL, RUN_LABEL
+from conformance.spec import status
+from strategies.csr import valid_csr
+
+
+def _create(csr: dict[str, Any], ex: str) -> dict[str, Any]:
+    session = current_session()
+    resp = session.client(ADMIN).create(session.stamp(csr, ex))
+    checks.status_code(resp, 201)
+    obj: dict[str, Any] = resp.obj()
+    return obj
+
+
+def _gone(name: str) -> None:
+    got = current_session().client(ADMIN).get(name)
+    if got.status != 404:
+        raise AssertionError(f"{name!r} still readable after delete (GET gave {got.status})")
+
+
+@given(csr=valid_csr())
+@rules("CSR-DEL-STATUS", "CSR-DEL-404", "CSR-ERR-STATUS")
+def test_delete_answers_with_a_success_status_then_404s(csr: dict[str, Any]) -> None:
+    """DELETE returns a Success Status naming the object; later GET and DELETE are 404."""
+    session = current_session()
+    with session.example() as ex:
+        obj = _create(csr, ex)
+        name, uid = obj["metadata"]["name"], obj["metadata"]["uid"]
+        resp = session.client(ADMIN).delete(name)
+        checks.status_code(resp, 200)
+        if session.exact:
+            problems = checks.diff(resp.obj(), status.delete_success(name, uid))
+            if problems:
+                raise AssertionError("delete response differs:\n  " + "\n  ".join(problems))
+        _gone(name)
+        again = session.client(ADMIN).delete(name)
+        if session.exact:
+            checks.status_matches(again, status.not_found(name), exact_message=True)
+        else:
+            checks.status_code(again, 404)
+
+
+@given(csr=valid_csr(), which=st.sampled_from(["uid", "resourceVersion"]))
+@rules("CSR-DEL-PRECOND", "CSR-ERR-STATUS")
+def test_delete_with_a_failed_precondition_conflicts_and_keeps_the_object(
+    csr: dict[str, Any], which: str
+) -> None:
+    """A UID or resourceVersion precondition that does not match gives 409; nothing is deleted."""
+    session = current_session()
+    with session.example() as ex:
+        obj = _create(csr, ex)
+        name = obj["metadata"]["name"]
+        wrong = "00000000-0000-0000-0000-000000000001" if which == "uid" else "1"
+        resp = session.client(ADMIN).delete(
+            name,
+            options={"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {which: wrong}},
+        )
+        if session.exact:
+            meta = obj["metadata"]
+            message = (
+                status.uid_precondition_message(wrong, meta["uid"])
+                if which == "uid"
+                else status.rv_precondition_message(wrong, meta["resourceVersion"])
+            )
+            checks.status_matches(
+                resp, status.delete_precondition_conflict(name, message), exact_message=True
+            )
+        else:
+            checks.status_code(resp, 409)
+            checks.is_status_object(resp)
+        still = session.client(ADMIN).get(name)
+        checks.status_code(still, 200)
+
+
+@given(csr=valid_csr())
+@rules("CSR-DEL-DRYRUN")
+def test_dry_run_delete_keeps_the_object(csr: dict[str, Any]) -> None:
+    """dryRun=All answers like a delete and deletes nothing."""
+    session = current_session()
+    with session.example() as ex:
+        obj = _create(csr, ex)
+        name = obj["metadata"]["name"]
+        resp = session.client(ADMIN).delete(name, query={"dryRun": "All"})
+        checks.status_code(resp, 200)
+        still = session.client(ADMIN).get(name)
+        checks.status_code(still, 200)
+        checks.same_object(still.obj(), obj, "object after a dry-run delete")
+
+
+@given(csrs=distinct_csrs(1, 5), split=st.integers(min_value=0))
+@rules("CSR-DEL-COLL")
+def test_deletecollection_deletes_exactly_the_selected_objects(
+    csrs: list[dict[str, Any]], split: int
+) -> None:
+    """DELETE on the collection removes the label-selected set and returns them as a List."""
+    session = current_session()
+    with session.example() as ex:
+        keep_ex = session.new_example_label()
+        cut = split % (len(csrs) + 1)
+        doomed = [_create(c, ex) for c in csrs[:cut]]
+        kept = [_create(c, keep_ex) for c in csrs[cut:]]
+        try:
+            resp = session.client(ADMIN).delete_collection(
+                {"labelSelector": f"{RUN_LABEL}={session.run_id},{EXAMPLE_LABEL}={ex}"}
+            )
+            checks.status_code(resp, 200)
+            body = resp.obj()
+            if body.get("kind") != "CertificateSigningRequestList":
+                raise AssertionError(f"deletecollection answered kind {body.get('kind')!r}")
+            got = sorted(i["metadata"]["name"] for i in body.get("items") or [])
+            want = sorted(o["metadata"]["name"] for o in doomed)
+            if got != want:
+                raise AssertionError(f"deletecollection reported {got}, expected {want}")
+            for o in doomed:
+                _gone(o["metadata"]["name"])
+            for o in kept:
+                checks.status_code(session.client(ADMIN).get(o["metadata"]["name"]), 200)
+        finally:
+            session.sweep(keep_ex)

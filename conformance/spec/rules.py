@@ -1,0 +1,176 @@
+"""The catalogue of rule ids the oracle, the fake and the properties share.
+
+Every verdict the suite reports is keyed by one of these ids, so they must stay stable:
+renaming one breaks report history and the fault/property cross-checks. The ``section``
+points into ``shared/csr-semantics.md`` so a reader can find the upstream evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One checkable statement about kube-apiserver's CSR behaviour."""
+
+    id: str
+    section: str
+    summary: str
+
+
+_RULE_LIST: Final[tuple[Rule, ...]] = (
+    # --- metadata (§4.1, §3.1) ---
+    Rule(
+        "CSR-META-M1",
+        "§4.1 M1",
+        "Any name is accepted by the CSR name check (no DNS or length rules)",
+    ),
+    Rule("CSR-META-M2", "§4.1 M2", "metadata.name or metadata.generateName is required"),
+    Rule(
+        "CSR-META-M3",
+        "§4.1 M3",
+        "Path-segment name rules ('.', '..', '/', '%'), reported in a separate second 422",
+    ),
+    Rule(
+        "CSR-META-M4",
+        "§4.1 M4",
+        "Labels, annotations, finalizers, ownerReferences and generation are validated",
+    ),
+    Rule("CSR-META-M5", "§4.1 M5", "Immutable metadata on update"),
+    Rule("CSR-META-NS", "§3.1.5", "metadata.namespace in the body is silently cleared"),
+    Rule(
+        "CSR-META-SYS",
+        "§3.1.5",
+        "System fields (uid, creationTimestamp, deletionTimestamp, "
+        "deletionGracePeriodSeconds, selfLink) from the client are wiped",
+    ),
+    Rule(
+        "CSR-META-GEN",
+        "§3.1.7",
+        "generateName: prefix cut to 58 characters plus 5 from bcdfghjklmnpqrstvwxz2456789",
+    ),
+    Rule(
+        "CSR-META-RV",
+        "§3.1.10",
+        "resourceVersion on create: a non-zero number gives 500, an unparseable one is ignored",
+    ),
+    # --- create (§3) ---
+    Rule("CSR-CREATE-201", "§3.1.11", "A valid create returns 201 with the stored object"),
+    Rule(
+        "CSR-CREATE-PREP-ID",
+        "§3.2.1",
+        "spec.username/uid/groups/extra come from the authenticated caller, never the body",
+    ),
+    Rule("CSR-CREATE-PREP-STATUS", "§3.2.2", "status is wiped on create"),
+    Rule(
+        "CSR-CREATE-ROUNDTRIP",
+        "§3.2.3",
+        "request, signerName, usages and expirationSeconds round-trip unchanged",
+    ),
+    Rule("CSR-CREATE-EXISTS", "§3.1.10", "Creating an existing name gives 409 AlreadyExists"),
+    Rule(
+        "CSR-CREATE-DRYRUN",
+        "§11.1",
+        "A dry-run create answers like a real one but persists nothing",
+    ),
+    Rule(
+        "CSR-CREATE-OPTS",
+        "§3.1.2",
+        "Invalid CreateOptions give 422 with details.kind CreateOptions",
+    ),
+    Rule(
+        "CSR-CREATE-DECODE",
+        "§3.1.3",
+        "Undecodable bodies and JSON type errors give 400 (including base64 and int32 range)",
+    ),
+    Rule(
+        "CSR-CREATE-FIELDVAL",
+        "§3.1.3, §11.2",
+        "Unknown/duplicate fields: Warn adds a Warning header, Ignore drops, Strict gives 400",
+    ),
+    Rule(
+        "CSR-CREATE-APIVERSION",
+        "§3.1.4",
+        "apiVersion/kind default to the endpoint's; a mismatch is 400",
+    ),
+    Rule(
+        "CSR-CREATE-ORDER", "§3.1", "When several things are wrong, the earliest pipeline step wins"
+    ),
+    # --- validation (§4) ---
+    Rule("CSR-VAL-R1", "§4.2 R1", "spec.request's first PEM block must be a CERTIFICATE REQUEST"),
+    Rule("CSR-VAL-R2", "§4.2 R2", "spec.request's DER must parse as PKCS#10"),
+    Rule("CSR-VAL-R3", "§4.2 R3", "spec.request's self-signature must verify"),
+    Rule("CSR-VAL-R4", "§4.2 R4", "No key type, size, subject or SAN checks on spec.request"),
+    Rule("CSR-VAL-R5", "§4.2 R5", "spec.request that is not valid base64 fails decoding with 400"),
+    Rule("CSR-VAL-U1", "§4.3 U1", "spec.usages is required and non-empty"),
+    Rule("CSR-VAL-U2", "§4.3 U2", "Each usage must be one of the 23 known values"),
+    Rule("CSR-VAL-U3", "§4.3 U3", "A repeated usage is a Duplicate at the later index"),
+    Rule("CSR-VAL-U4", "§4.3 U4", "Usage order is preserved"),
+    Rule("CSR-VAL-S1", "§4.4 S1", "kubernetes.io/legacy-unknown is not allowed"),
+    Rule("CSR-VAL-S2", "§4.4 S2", "spec.signerName is required"),
+    Rule("CSR-VAL-S3", "§4.4 S3", "signerName must be exactly 'domain/path'"),
+    Rule(
+        "CSR-VAL-S4", "§4.4 S4", "signerName domain: <=253 bytes, DNS labels, at least two labels"
+    ),
+    Rule("CSR-VAL-S5", "§4.4 S5", "signerName path: dot-separated DNS-1123 subdomains"),
+    Rule("CSR-VAL-S6", "§4.4 S6", "signerName total length at most 571 bytes"),
+    Rule("CSR-VAL-S7", "§4.4 S7", "kubernetes.io/* signer names get no special syntax treatment"),
+    Rule("CSR-VAL-X1", "§4.5 X1", "expirationSeconds, if set, must be at least 600"),
+    Rule("CSR-VAL-X2", "§4.5 X2", "expirationSeconds has no maximum in the API"),
+    Rule("CSR-VAL-X3", "§4.5 X3", "expirationSeconds outside int32 fails decoding with 400"),
+    Rule("CSR-VAL-C1", "§4.6 C1", "A condition type is required"),
+    Rule("CSR-VAL-C2", "§4.6 C2", "A condition status is required"),
+    Rule("CSR-VAL-C3", "§4.6 C3", "Condition status values (Approved/Denied/Failed only True)"),
+    Rule("CSR-VAL-C4", "§4.6 C4", "Condition types are unique"),
+    Rule("CSR-VAL-C5", "§4.6 C5", "Approved and Denied are mutually exclusive"),
+    Rule("CSR-VAL-C6", "§4.6 C6", "Approved/Denied/Failed conditions may never be removed"),
+    Rule("CSR-VAL-C7", "§4.6 C7", "Approved/Denied may be added or changed only through /approval"),
+    Rule("CSR-VAL-K1", "§4.7 K1", "status.certificate must be CERTIFICATE PEM blocks only"),
+    Rule("CSR-VAL-K2", "§4.7 K2", "status.certificate is not checked against the request"),
+    Rule("CSR-VAL-K3", "§4.7 K3", "A set certificate is immutable"),
+    Rule("CSR-VAL-K4", "§4.7 K4", "The certificate may be set only through /status"),
+    Rule("CSR-VAL-K5", "§4.7 K5", "Unchanged or already-invalid certificates skip the PEM rules"),
+    # --- admission (§6) ---
+    Rule(
+        "CSR-ADM-SUBJ",
+        "§6.4",
+        "kube-apiserver-client CSRs with O=system:masters are refused with 403 on create",
+    ),
+    # --- reads (§7) ---
+    Rule("CSR-READ-GET", "§7.1", "GET returns the stored object"),
+    Rule("CSR-READ-404", "§7.1", "GET of a missing name gives 404 NotFound"),
+    Rule(
+        "CSR-READ-LIST",
+        "§7.4, §7.7",
+        "List: kind CertificateSigningRequestList, items never null, sorted by name, "
+        "metadata.resourceVersion set",
+    ),
+    # --- delete (§9) ---
+    Rule("CSR-DEL-STATUS", "§9.2", "DELETE answers with a Success Status (no code field)"),
+    Rule("CSR-DEL-404", "§9.4", "DELETE of a missing name gives 404"),
+    Rule("CSR-DEL-COLL", "§9.5", "deletecollection returns a list of the deleted items"),
+    Rule(
+        "CSR-DEL-PRECOND",
+        "§9.4",
+        "DELETE preconditions (uid, resourceVersion) give 409 on mismatch",
+    ),
+    Rule("CSR-DEL-DRYRUN", "§11.1", "A dry-run delete answers like a real one but deletes nothing"),
+    # --- shape, discovery, auth ---
+    Rule(
+        "CSR-ERR-STATUS", "§13", "Every error body is a Status whose code matches the HTTP status"
+    ),
+    Rule(
+        "CSR-DISC", "§1.2", "Discovery lists the resource and its approval and status subresources"
+    ),
+    Rule("CSR-AUTH-401", "§13", "Unauthenticated requests get 401 with a Status body"),
+)
+
+RULES: Final[dict[str, Rule]] = {r.id: r for r in _RULE_LIST}
+"""All rules by id, in catalogue order."""
+
+
+def rule(id: str) -> Rule:
+    """Return the rule named ``id``; an unknown id raises KeyError so typos fail loudly."""
+    return RULES[id]

@@ -1,0 +1,196 @@
+"""Throwaway certificates and keys for one control-plane run.
+
+Everything is generated per run and deleted with the run's directory, so nothing
+here needs to be secret or long-lived, except the cluster-signing CA's validity:
+kube-controller-manager caps every certificate it issues at the CA's expiry, and a
+short-lived CA would make issued certificates shorter than on a real cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+_BACKDATE = dt.timedelta(hours=1)
+_CA_LIFETIME = dt.timedelta(days=3650)
+_LEAF_LIFETIME = dt.timedelta(days=30)
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A certificate and its key, kept as objects so further certificates can be signed."""
+
+    cert: x509.Certificate
+    key: PrivateKey
+
+    @property
+    def cert_pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    @property
+    def key_pem(self) -> bytes:
+        return key_pem(self.key)
+
+    def write(self, cert_path: Path, key_path: Path) -> None:
+        cert_path.write_bytes(self.cert_pem)
+        key_path.touch(mode=0o600)
+        key_path.write_bytes(self.key_pem)
+
+
+def key_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def public_key_pem(key: PrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def new_ec_key() -> ec.EllipticCurvePrivateKey:
+    """P-256: fast to generate, and accepted by every flag that takes a key here."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def new_rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_ca(common_name: str, key: PrivateKey | None = None) -> KeyPair:
+    """A self-signed CA valid for ten years."""
+    key = key if key is not None else new_ec_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(now + _CA_LIFETIME)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return KeyPair(cert=cert, key=key)
+
+
+def new_serving_cert(ca: KeyPair, hosts: list[str]) -> KeyPair:
+    """A server certificate for ``hosts`` (IP addresses and DNS names mixed), signed by ``ca``."""
+    key = new_ec_key()
+    sans: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            sans.append(x509.DNSName(host))
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(now + _LEAF_LIFETIME)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            critical=False,
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    return KeyPair(cert=cert, key=key)
+
+
+@dataclass(frozen=True)
+class ClusterPKI:
+    """Paths of every file the control-plane processes are pointed at."""
+
+    serving_ca: Path
+    serving_cert: Path
+    serving_key: Path
+    sa_public_key: Path
+    sa_private_key: Path
+    cluster_signing_cert: Path
+    cluster_signing_key: Path
+
+
+def write_cluster_pki(directory: Path) -> ClusterPKI:
+    """Generate and write the run's PKI under ``directory``.
+
+    The cluster-signing CA uses RSA 2048 like kubeadm's default CA, so certificates
+    kube-controller-manager issues look like those of a typical real cluster; it is
+    also the API server's client CA, so kube-apiserver-client certificates it issues
+    authenticate, as on a kubeadm cluster.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    serving_ca = new_ca("csr-conformance-serving-ca")
+    serving = new_serving_cert(serving_ca, ["127.0.0.1", "localhost"])
+    signing_ca = new_ca("csr-conformance-cluster-ca", key=new_rsa_key())
+    sa_key = new_ec_key()
+
+    paths = ClusterPKI(
+        serving_ca=directory / "serving-ca.crt",
+        serving_cert=directory / "apiserver.crt",
+        serving_key=directory / "apiserver.key",
+        sa_public_key=directory / "sa.pub",
+        sa_private_key=directory / "sa.key",
+        cluster_signing_cert=directory / "cluster-ca.crt",
+        cluster_signing_key=directory / "cluster-ca.key",
+    )
+    paths.serving_ca.write_bytes(serving_ca.cert_pem)
+    serving.write(paths.serving_cert, paths.serving_key)
+    signing_ca.write(paths.cluster_signing_cert, paths.cluster_signing_key)
+    paths.sa_public_key.write_bytes(public_key_pem(sa_key))
+    paths.sa_private_key.touch(mode=0o600)
+    paths.sa_private_key.write_bytes(key_pem(sa_key))
+    return paths

@@ -1,0 +1,146 @@
+"""Who may do what: a small RBAC-like table and kube-apiserver's Forbidden message.
+
+The table is deliberately tiny: ``system:masters`` may do anything; every authenticated
+user may read discovery and create SelfSubjectReviews; the suite's three non-admin roles
+may create, read, list, watch and delete CSRs. Approve and sign on ``signers`` (and
+updates to ``/approval`` and ``/status``) will be added as further :class:`Rule` rows.
+
+Upstream: apiserver ``endpoints/filters/authorization.go`` and
+``endpoints/handlers/responsewriters/errors.go`` (``ForbiddenStatusError``,
+``forbiddenMessage``), the bootstrap roles ``system:discovery``, ``system:basic-user`` and
+``system:public-info-viewer``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from conformance.identities import APPROVER, SIGNER, USER
+from conformance.spec.fielderrors import go_quote
+from conformance.spec.status import GROUP, RESOURCE
+from conformance.targets.fake.authn import AUTHENTICATED_GROUP, Principal
+from conformance.targets.fake.requestinfo import RequestInfo
+from conformance.targets.fake.resources import AUTH_GROUP
+
+MASTERS_GROUP: Final = "system:masters"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One permission: who (a role or a group), and which requests it allows.
+
+    ``resources`` entries may name a subresource (``certificatesigningrequests/status``);
+    ``resource_names`` empty means any name. ``paths`` is for non-resource requests, where
+    a trailing ``*`` matches any suffix, as in RBAC.
+    """
+
+    subject: str  # "role:<role>" or "group:<group>"
+    verbs: tuple[str, ...]
+    api_groups: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    resource_names: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+
+    def applies_to(self, who: Principal) -> bool:
+        kind, _, value = self.subject.partition(":")
+        if kind == "role":
+            return who.role == value
+        return kind == "group" and value in who.groups
+
+    def allows(self, info: RequestInfo) -> bool:
+        if "*" not in self.verbs and info.verb not in self.verbs:
+            return False
+        if not info.is_resource_request:
+            return any(
+                p == info.path or (p.endswith("*") and info.path.startswith(p[:-1]))
+                for p in self.paths
+            )
+        resource = info.resource + (f"/{info.subresource}" if info.subresource else "")
+        if "*" not in self.api_groups and info.api_group not in self.api_groups:
+            return False
+        if "*" not in self.resources and resource not in self.resources:
+            return False
+        return not self.resource_names or info.name in self.resource_names
+
+
+_CSR_USER_VERBS: Final = ("create", "get", "list", "watch", "delete", "deletecollection")
+
+RULES: Final[tuple[Rule, ...]] = (
+    Rule(f"group:{MASTERS_GROUP}", ("*",), ("*",), ("*",), paths=("*",)),
+    # system:discovery, system:public-info-viewer
+    Rule(
+        f"group:{AUTHENTICATED_GROUP}",
+        ("get",),
+        paths=(
+            "/api",
+            "/api/*",
+            "/apis",
+            "/apis/*",
+            "/healthz",
+            "/livez",
+            "/readyz",
+            "/version",
+            "/version/",
+            "/openapi",
+            "/openapi/*",
+        ),
+    ),
+    # system:basic-user
+    Rule(f"group:{AUTHENTICATED_GROUP}", ("create",), (AUTH_GROUP,), ("selfsubjectreviews",)),
+    *(
+        Rule(f"role:{role}", _CSR_USER_VERBS, (GROUP,), (RESOURCE,))
+        for role in (USER, APPROVER, SIGNER)
+    ),
+)
+"""The whole policy; any allowing rule allows. The admin needs no role rule: its
+``system:masters`` group is allowed everything."""
+
+
+def authorize(who: Principal, info: RequestInfo, rules: tuple[Rule, ...] = RULES) -> bool:
+    return any(r.applies_to(who) and r.allows(info) for r in rules)
+
+
+def forbidden_message(who: Principal, info: RequestInfo) -> str:
+    if not info.is_resource_request:
+        return f"User {go_quote(who.username)} cannot {info.verb} path {go_quote(info.path)}"
+    resource = info.resource + (f"/{info.subresource}" if info.subresource else "")
+    where = (
+        f"in the namespace {go_quote(info.namespace)}" if info.namespace else "at the cluster scope"
+    )
+    return (
+        f"User {go_quote(who.username)} cannot {info.verb} resource {go_quote(resource)} "
+        f"in API group {go_quote(info.api_group)} {where}"
+    )
+
+
+def forbidden_status(who: Principal, info: RequestInfo) -> dict[str, Any]:
+    """``ForbiddenStatusError``: details name the resource without its subresource."""
+    err = forbidden_message(who, info)
+    qualified = ""
+    if info.is_resource_request and info.resource:
+        qualified = f"{info.resource}.{info.api_group}" if info.api_group else info.resource
+    if not qualified:
+        message = f"forbidden: {err}"
+    elif info.name:
+        message = f"{qualified} {go_quote(info.name)} is forbidden: {err}"
+    else:
+        message = f"{qualified} is forbidden: {err}"
+    details: dict[str, Any] = {}
+    if info.name:
+        details["name"] = info.name
+    if info.is_resource_request and info.api_group:
+        details["group"] = info.api_group
+    if info.is_resource_request and info.resource:
+        details["kind"] = info.resource
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": "Forbidden",
+    }
+    body["details"] = details  # NewForbidden always sets details, so {} is sent when empty
+    body["code"] = 403
+    return body

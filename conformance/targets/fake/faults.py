@@ -1,0 +1,205 @@
+"""Named, deliberate bugs the fake can carry, so every property can be shown to fail.
+
+Design rule 4 says a property that no server bug can break is a defect in the suite. Each
+fault below is one small, plausible deviation from kube-apiserver — the kind of mistake a
+hand-written fake or an alternative API server really makes — and names the rule ids of
+``conformance.spec.rules`` it breaks, so the project's self-check can run each property
+against the faults aimed at it and demand a failure.
+
+The fake consults faults only through :class:`ActiveFaults`, at the single place where the
+deviation happens; nothing else in the fake changes when a fault is switched on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One deliberate deviation from kube-apiserver."""
+
+    name: str
+    summary: str
+    rules: tuple[str, ...]
+
+
+RUN_LABEL_KEY: Final = "csr-conformance.io/run"
+"""The label every object the suite creates carries (``conformance.session.RUN_LABEL``).
+
+``deletecollection-ignores-selector`` keeps honouring a requirement on this key, so that
+the fault wipes at most the objects of the run that asked, never another test's objects.
+"""
+
+_CREATE_VALIDATION_RULES: Final = (
+    "CSR-META-M2",
+    "CSR-META-M3",
+    "CSR-VAL-R1",
+    "CSR-VAL-R2",
+    "CSR-VAL-R3",
+    "CSR-VAL-U1",
+    "CSR-VAL-U2",
+    "CSR-VAL-U3",
+    "CSR-VAL-S1",
+    "CSR-VAL-S2",
+    "CSR-VAL-S3",
+    "CSR-VAL-S4",
+    "CSR-VAL-S5",
+    "CSR-VAL-S6",
+    "CSR-VAL-X1",
+    "CSR-ERR-STATUS",
+)
+
+_FAULT_LIST: Final[tuple[Fault, ...]] = (
+    Fault(
+        "accept-bad-signature",
+        "spec.request's self-signature is not checked, so a tampered CSR is stored",
+        ("CSR-VAL-R3",),
+    ),
+    Fault(
+        "keep-client-username",
+        "client-sent spec.username/uid/groups/extra are kept instead of the caller's identity",
+        ("CSR-CREATE-PREP-ID",),
+    ),
+    Fault(
+        "keep-client-status",
+        "client-sent status (conditions, certificate) survives create",
+        ("CSR-CREATE-PREP-STATUS",),
+    ),
+    Fault(
+        "validation-400",
+        "validation failures answer 400 BadRequest instead of 422 Invalid",
+        _CREATE_VALIDATION_RULES,
+    ),
+    Fault(
+        "wrong-cause-field",
+        "cause field paths lose their list index (spec.usages instead of spec.usages[1])",
+        ("CSR-VAL-U2", "CSR-VAL-U3"),
+    ),
+    Fault(
+        "dryrun-persists",
+        "dryRun=All on create still stores the object",
+        ("CSR-CREATE-DRYRUN",),
+    ),
+    Fault(
+        "dryrun-delete-deletes",
+        "dryRun=All on delete still removes the object",
+        ("CSR-DEL-DRYRUN",),
+    ),
+    Fault(
+        "delete-returns-object",
+        "DELETE answers with the deleted object instead of a Success Status",
+        ("CSR-DEL-STATUS",),
+    ),
+    Fault(
+        "list-without-kind",
+        "list responses omit kind and apiVersion",
+        ("CSR-READ-LIST",),
+    ),
+    Fault(
+        "unsorted-list",
+        "list items come back in reverse name order",
+        ("CSR-READ-LIST",),
+    ),
+    Fault(
+        "empty-list-null-items",
+        "an empty list serialises items as null",
+        ("CSR-READ-LIST",),
+    ),
+    Fault(
+        "ignore-field-selector",
+        "list ignores fieldSelector entirely (no filtering, no 400 for unsupported labels)",
+        ("CSR-READ-LIST",),
+    ),
+    Fault(
+        "namespace-kept",
+        "metadata.namespace sent on create is stored instead of cleared",
+        ("CSR-META-NS",),
+    ),
+    Fault(
+        "keep-client-uid",
+        "metadata.uid and creationTimestamp sent on create are kept",
+        ("CSR-META-SYS",),
+    ),
+    Fault(
+        "generate-name-untruncated",
+        "generateName prefixes longer than 58 characters are not cut",
+        ("CSR-META-GEN",),
+    ),
+    Fault(
+        "allow-legacy-signer",
+        "kubernetes.io/legacy-unknown is accepted on create",
+        ("CSR-VAL-S1",),
+    ),
+    Fault(
+        "min-expiration-off-by-one",
+        "expirationSeconds of 599 is accepted (the minimum check uses <= 598)",
+        ("CSR-VAL-X1",),
+    ),
+    Fault(
+        "usages-sorted",
+        "the server stores spec.usages sorted instead of in the order sent",
+        ("CSR-VAL-U4", "CSR-CREATE-ROUNDTRIP"),
+    ),
+    Fault(
+        "duplicate-name-overwrites",
+        "creating an existing name replaces the object (201) instead of 409 AlreadyExists",
+        ("CSR-CREATE-EXISTS",),
+    ),
+    Fault(
+        "rv-on-create-accepted",
+        "a numeric metadata.resourceVersion on create is ignored instead of a 500",
+        ("CSR-META-RV",),
+    ),
+    Fault(
+        "delete-ignores-preconditions",
+        "DELETE ignores preconditions.uid and preconditions.resourceVersion",
+        ("CSR-DEL-PRECOND",),
+    ),
+    Fault(
+        "deletecollection-ignores-selector",
+        "deletecollection ignores the field selector and all label terms except the run label "
+        "(it still never deletes outside the requesting run)",
+        ("CSR-DEL-COLL",),
+    ),
+    Fault(
+        "discovery-without-approval",
+        "discovery omits the certificatesigningrequests/approval subresource",
+        ("CSR-DISC",),
+    ),
+)
+
+FAULTS: Final[dict[str, Fault]] = {f.name: f for f in _FAULT_LIST}
+"""Every fault the fake knows, by name."""
+
+
+def check_fault_names(names: Iterable[str]) -> frozenset[str]:
+    """Return ``names`` as a set, refusing any name the fake does not implement.
+
+    Failing loudly matters: a misspelt fault would otherwise run the correct server and the
+    self-check would wrongly report that a property cannot fail.
+    """
+    chosen = frozenset(names)
+    unknown = sorted(chosen - FAULTS.keys())
+    if unknown:
+        known = ", ".join(sorted(FAULTS))
+        raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known faults: {known}")
+    return chosen
+
+
+@dataclass(frozen=True)
+class ActiveFaults:
+    """The faults one server instance carries; ``on`` is the only question code asks."""
+
+    names: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        check_fault_names(self.names)
+
+    def on(self, name: str) -> bool:
+        """Whether fault ``name`` is active; an unknown name is a programming error."""
+        if name not in FAULTS:
+            raise KeyError(f"no fault named {name!r}")
+        return name in self.names

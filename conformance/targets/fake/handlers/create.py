@@ -1,0 +1,112 @@
+"""POST of a CSR: the oracle decides, the fake does what storage does.
+
+``conformance.spec.create.decide_create`` is the reference pipeline (options, decode,
+strategy, validation, admission, storage checks); the fake hands it the request as
+received plus the store's facts (existing and terminating names, the clock, a uid, eight
+generateName suffixes for the retry loop) and then does storage's part for a 201: record
+``managedFields``, take the next resourceVersion and persist (unless dry-run), emitting
+an ADDED event. Faults hook in before and after that one call (see ``create_faults``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from conformance.spec import status as st
+from conformance.spec.create import MAX_GENERATE_NAME_ATTEMPTS, UserInfo, decide_create
+from conformance.targets.fake.authn import Principal
+from conformance.targets.fake.context import Call
+from conformance.targets.fake.handlers.create_faults import (
+    bend_invalid,
+    bend_request,
+    bend_stored,
+)
+from conformance.targets.fake.managed_fields import manager_name, stamp_create
+from conformance.targets.fake.objects import go_order_metadata, with_type_meta
+from conformance.targets.fake.wire import respond
+
+
+def user_info(principal: Principal) -> UserInfo:
+    return UserInfo(
+        username=principal.username,
+        uid=principal.uid,
+        groups=list(principal.groups),
+        extra={k: list(v) for k, v in principal.extra.items()},
+    )
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _yaml_to_json(body: bytes) -> bytes:
+    """kube-apiserver converts YAML bodies to JSON before decoding; so does the fake."""
+    doc = yaml.safe_load(body) if body.strip() else None
+    return json.dumps(doc).encode()
+
+
+async def create(call: Call) -> web.Response:
+    request = call.request
+    state = call.state
+    faults = call.faults
+    body = await request.read()
+    content_type = request.headers.get("Content-Type")
+    if _media_type(content_type) == "application/yaml":
+        try:
+            body = _yaml_to_json(body)
+        except yaml.YAMLError as e:
+            return respond(request, 400, st.bad_request(f"error converting YAML to JSON: {e}"))
+        content_type = "application/json"
+    elif _media_type(content_type) == "application/vnd.kubernetes.protobuf":
+        # The fake does not decode protobuf; it says so the way a server without a
+        # protobuf serializer would.
+        return respond(
+            request,
+            415,
+            st.unsupported_media_type(
+                "application/vnd.kubernetes.protobuf", ("application/json", "application/yaml")
+            ),
+        )
+
+    query = {k: request.query.getall(k) for k in request.query}
+    dry_run = bool(query.get("dryRun"))
+    bent = bend_request(body, faults)
+    store = state.store
+    rv_now, current = store.snapshot()
+    del rv_now
+    existing = {o["metadata"]["name"] for o in current}
+    terminating = {o["metadata"]["name"] for o in current if o["metadata"].get("deletionTimestamp")}
+    if bent.drop_name_from_existing is not None:
+        existing.discard(bent.drop_name_from_existing)
+        terminating.discard(bent.drop_name_from_existing)
+    now = state.now()
+    decision = decide_create(
+        bent.body,
+        query,
+        user_info(call.user),
+        existing_names=existing,
+        terminating_names=terminating,
+        now=now,
+        uid=state.new_uid(),
+        generated_suffix=[state.name_suffix() for _ in range(MAX_GENERATE_NAME_ATTEMPTS)],
+        content_type=content_type,
+    )
+    if decision.code != 201:
+        code, out = decision.code, decision.body
+        if code == 422 and (out.get("details") or {}).get("kind") == st.KIND:
+            code, out = bend_invalid(out, faults)
+        return respond(request, code, out, warning_headers=decision.warnings)
+
+    obj: dict[str, Any] = decision.body
+    bend_stored(obj, bent, faults)
+    manager = manager_name(query.get("fieldManager", [""])[0], request.headers.get("User-Agent"))
+    stamp_create(obj, manager, now)
+    persist = decision.persist or (dry_run and faults.on("dryrun-persists"))
+    if persist:
+        obj = store.create(obj)
+    go_order_metadata(obj)
+    return respond(request, 201, with_type_meta(obj), warning_headers=decision.warnings)

@@ -1,0 +1,55 @@
+"""Small, shared reshapings of stored CSR dicts for the different ways they are served."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from conformance.spec.status import API_VERSION, KIND
+
+
+def with_type_meta(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with kind and apiVersion first, as a single-object response carries them."""
+    rest = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+    return {"kind": KIND, "apiVersion": API_VERSION, **rest}
+
+
+def list_item(obj: dict[str, Any]) -> dict[str, Any]:
+    """An item of a typed list: kube-apiserver leaves the items' kind/apiVersion empty."""
+    return {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+
+
+def partial_metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata", {}),
+    }
+
+
+_GO_META_ORDER: Final = (
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+)
+
+
+def go_order_metadata(obj: dict[str, Any]) -> None:
+    """Put ``metadata`` keys in ObjectMeta's field order, as Go's encoder writes them."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return
+    ordered = {k: meta[k] for k in _GO_META_ORDER if k in meta}
+    ordered.update({k: v for k, v in meta.items() if k not in ordered})
+    obj["metadata"] = ordered

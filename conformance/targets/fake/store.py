@@ -1,0 +1,169 @@
+"""The fake's storage: objects by name, one store-wide resourceVersion, an event log.
+
+It plays etcd plus the watch cache. Every successful write takes the next value of a
+single counter (like the etcd revision, shared by all objects and strictly increasing)
+and appends an event; watches (later work) replay the log from a resourceVersion and then
+follow new events through :meth:`Store.subscribe`. Objects are kept as the JSON dicts the
+fake serves, and copies go in and out so a handler can never alter stored state by
+accident.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from conformance.targets.fake.objects import go_order_metadata
+
+ADDED: Final = "ADDED"
+MODIFIED: Final = "MODIFIED"
+DELETED: Final = "DELETED"
+
+FIRST_RESOURCE_VERSION: Final = 1000
+"""Where the counter starts: far from "0", which means "any version" in list requests."""
+
+EVENT_RETENTION: Final = 2000
+"""How many events the log keeps; a watch from before the oldest one is "too old" (410)."""
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change, as a watch would deliver it."""
+
+    type: str
+    object: Obj
+    resource_version: int
+
+
+Listener = Callable[[Event], None]
+
+
+class Store:
+    """In-memory objects of one resource, keyed by name."""
+
+    def __init__(self, *, retention: int = EVENT_RETENTION) -> None:
+        self._lock = threading.RLock()
+        self._objects: dict[str, Obj] = {}
+        self._rv = FIRST_RESOURCE_VERSION
+        self._events: deque[Event] = deque(maxlen=retention)
+        self._listeners: list[Listener] = []
+
+    # -- reads -------------------------------------------------------------
+
+    @property
+    def resource_version(self) -> int:
+        """The newest resourceVersion handed out (what a list reports)."""
+        with self._lock:
+            return self._rv
+
+    def get(self, name: str) -> Obj | None:
+        with self._lock:
+            obj = self._objects.get(name)
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def names(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._objects)
+
+    def snapshot(self) -> tuple[int, list[Obj]]:
+        """A consistent snapshot: the current resourceVersion and every object, by name."""
+        with self._lock:
+            items = [copy.deepcopy(self._objects[n]) for n in sorted(self._objects, key=_key)]
+            return self._rv, items
+
+    # -- writes ------------------------------------------------------------
+
+    def _next_rv(self) -> int:
+        self._rv += 1
+        return self._rv
+
+    def _emit(self, event: Event) -> None:
+        self._events.append(event)
+        for listener in list(self._listeners):
+            listener(event)
+
+    def create(self, obj: Obj) -> Obj:
+        """Store a new object under its name, stamping the next resourceVersion.
+
+        The caller has already checked that the name is free (the oracle decides 409s);
+        storing over an existing name here is how the ``duplicate-name-overwrites`` fault
+        behaves, so it is allowed rather than asserted against.
+        """
+        with self._lock:
+            stored = copy.deepcopy(obj)
+            rv = self._next_rv()
+            stored.setdefault("metadata", {})["resourceVersion"] = str(rv)
+            go_order_metadata(stored)
+            name = stored["metadata"]["name"]
+            self._objects[name] = stored
+            self._emit(Event(ADDED, copy.deepcopy(stored), rv))
+            return copy.deepcopy(stored)
+
+    def update(self, obj: Obj) -> Obj:
+        """Replace an existing object, stamping the next resourceVersion."""
+        with self._lock:
+            stored = copy.deepcopy(obj)
+            name = stored["metadata"]["name"]
+            if name not in self._objects:
+                raise KeyError(name)
+            rv = self._next_rv()
+            stored["metadata"]["resourceVersion"] = str(rv)
+            go_order_metadata(stored)
+            self._objects[name] = stored
+            self._emit(Event(MODIFIED, copy.deepcopy(stored), rv))
+            return copy.deepcopy(stored)
+
+    def delete(self, name: str) -> Obj:
+        """Remove an object; the DELETED event carries its last state with the new RV."""
+        with self._lock:
+            gone = self._objects.pop(name)
+            rv = self._next_rv()
+            final = copy.deepcopy(gone)
+            final["metadata"]["resourceVersion"] = str(rv)
+            self._emit(Event(DELETED, copy.deepcopy(final), rv))
+            return gone
+
+    # -- events ------------------------------------------------------------
+
+    def oldest_event_rv(self) -> int:
+        """The resourceVersion just before the oldest retained event (the replay horizon)."""
+        with self._lock:
+            if not self._events:
+                return self._rv
+            return self._events[0].resource_version - 1
+
+    def events_since(self, rv: int) -> list[Event]:
+        """Events with a resourceVersion above ``rv``; ``rv`` must not be below the horizon."""
+        with self._lock:
+            return [copy.deepcopy(e) for e in self._events if e.resource_version > rv]
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` for every future event; returns the function that unsubscribes.
+
+        Listeners run under the store lock, in write order, on the writer's thread; they
+        must only hand the event on (for example to an asyncio queue), never block.
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._objects)
+
+
+def _key(name: str) -> bytes:
+    # etcd orders keys bytewise, which is UTF-8 byte order, not Python's code point order.
+    return name.encode("utf-8", errors="surrogatepass")

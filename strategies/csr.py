@@ -1,0 +1,356 @@
+"""Whole CertificateSigningRequest wire objects (plain JSON dicts), valid and invalid.
+
+``valid_csr`` draws what a client POSTs: ``metadata`` with a name or a generateName (and
+sometimes labels and annotations) and a ``spec`` with request, signerName, usages and
+sometimes expirationSeconds. Sometimes it also carries fields the server must silently
+discard or overwrite on create (``spec.username/uid/groups/extra``, ``status``,
+``metadata.namespace``, ``metadata.uid``, ``metadata.creationTimestamp``).
+
+``invalid_csr`` takes a valid draw and breaks exactly one rule, returning the object
+with the rule id and the field the 422 cause should name.
+
+Names are drawn as *suffixes*: the suite puts a run prefix in front of every name before
+sending (``prefixed``). A few name violations only exist on the bare name ('.', '..',
+and a missing name); ``InvalidCSR.needs_bare_name`` marks them.
+"""
+
+import base64
+import copy
+import datetime
+from dataclasses import dataclass
+from typing import Any, Final
+
+from hypothesis import strategies as st
+
+from strategies.expiration import expiration_seconds, invalid_expiration_seconds
+from strategies.keys import PrivateKey
+from strategies.names import (
+    annotations,
+    custom_signer_names,
+    generate_names,
+    invalid_annotations,
+    invalid_generate_names,
+    invalid_labels,
+    invalid_object_names,
+    invalid_signer_names,
+    labels,
+    name_violation_survives_prefix,
+    object_names,
+)
+from strategies.pem import csr_pems, malformed_requests, tolerated_requests
+from strategies.usages import invalid_usage_lists, usage_lists
+
+API_VERSION: Final = "certificates.k8s.io/v1"
+KIND: Final = "CertificateSigningRequest"
+
+RULE_R1: Final = "CSR-VAL-R1"
+RULE_M2: Final = "CSR-META-M2"
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InvalidCSR:
+    """A CSR that breaks one rule.
+
+    ``field`` is where the 422 cause lands (for indexed fields such as ``spec.usages`` it
+    is the prefix of the cause's field). ``needs_bare_name`` is True when the violation
+    would change once a run prefix is put in front of the name ('.', '..', an empty or
+    absent name): send their metadata names exactly as drawn; the server rejects them, so
+    nothing is created under an unprefixed name.
+    """
+
+    obj: JSON
+    rule: str
+    field: str
+    kind: str
+    needs_bare_name: bool = False
+
+
+def encode_request(pem: bytes) -> str:
+    """``spec.request`` as JSON carries it: standard base64 of the PEM bytes."""
+    return base64.b64encode(pem).decode("ascii")
+
+
+def prefixed(obj: JSON, prefix: str) -> JSON:
+    """A deep copy with ``prefix`` put in front of metadata.name and metadata.generateName
+    where present (an empty name too). Not for ``InvalidCSR.needs_bare_name`` objects."""
+    out = copy.deepcopy(obj)
+    meta = out.get("metadata")
+    if isinstance(meta, dict):
+        for key in ("name", "generateName"):
+            value = meta.get(key)
+            if isinstance(value, str):
+                meta[key] = prefix + value
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Discarded client-sent fields
+# ---------------------------------------------------------------------------
+
+_IDENTITY_TEXT: Final = st.one_of(
+    st.sampled_from(["system:admin", "system:masters", "admin", "system:node:n1"]),
+    st.text(max_size=20),
+)
+
+
+def _timestamps() -> st.SearchStrategy[str]:
+    return st.datetimes(
+        min_value=datetime.datetime(1970, 1, 1), max_value=datetime.datetime(2100, 1, 1)
+    ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _junk_conditions() -> st.SearchStrategy[list[JSON]]:
+    condition = st.fixed_dictionaries(
+        {
+            "type": st.one_of(st.sampled_from(["Approved", "Denied", "Failed"]), st.text()),
+            "status": st.sampled_from(["True", "False", "Unknown", ""]),
+        },
+        optional={
+            "reason": st.text(max_size=20),
+            "message": st.text(max_size=40),
+            "lastUpdateTime": _timestamps(),
+        },
+    )
+    return st.lists(condition, max_size=3)
+
+
+def _junk_status() -> st.SearchStrategy[JSON]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "conditions": _junk_conditions(),
+            "certificate": st.binary(max_size=64).map(encode_request),
+        },
+    )
+
+
+def _junk_spec() -> st.SearchStrategy[JSON]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "username": _IDENTITY_TEXT,
+            "uid": st.uuids().map(str),
+            "groups": st.lists(_IDENTITY_TEXT, max_size=3),
+            "extra": st.dictionaries(st.text(max_size=10), st.lists(st.text(max_size=10))),
+        },
+    )
+
+
+def _junk_metadata() -> st.SearchStrategy[JSON]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "namespace": st.sampled_from(["default", "kube-system", "ns1"]),
+            "uid": st.uuids().map(str),
+            "creationTimestamp": _timestamps(),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Valid objects
+# ---------------------------------------------------------------------------
+
+
+def requests(keys: st.SearchStrategy[PrivateKey] | None = None) -> st.SearchStrategy[bytes]:
+    """PEM bytes for ``spec.request``: mostly clean requests, sometimes tolerated
+    irregular ones (text around the block, headers, extra blocks)."""
+    return st.one_of(
+        csr_pems(keys),
+        csr_pems(keys),
+        csr_pems(keys),
+        tolerated_requests(keys),
+    )
+
+
+@st.composite
+def valid_csr(
+    draw: st.DrawFn,
+    *,
+    signer_names: st.SearchStrategy[str] | None = None,
+    names: st.SearchStrategy[str] | None = None,
+    request_pems: st.SearchStrategy[bytes] | None = None,
+    usages: st.SearchStrategy[list[str]] | None = None,
+    expirations: st.SearchStrategy[int | None] | None = None,
+    junk: bool = True,
+) -> JSON:
+    """A v1 CSR object kube-apiserver must accept (201) as drawn and once prefixed.
+
+    Defaults: ``custom_signer_names()``, ``object_names()``, ``requests()``,
+    ``usage_lists()``, ``expiration_seconds()``. ``junk=False`` leaves out the fields the
+    server discards.
+    """
+    meta: JSON = {}
+    # One in five uses generateName; draws shrink to a plain name.
+    if draw(st.integers(0, 4)) == 4:
+        meta["generateName"] = draw(generate_names())
+    else:
+        meta["name"] = draw(names if names is not None else object_names())
+    if draw(st.booleans()):
+        meta["labels"] = draw(labels())
+    if draw(st.booleans()):
+        meta["annotations"] = draw(annotations())
+
+    spec: JSON = {
+        "request": encode_request(draw(request_pems if request_pems is not None else requests())),
+        "signerName": draw(signer_names if signer_names is not None else custom_signer_names()),
+        "usages": draw(usages if usages is not None else usage_lists()),
+    }
+    expiration = draw(expirations if expirations is not None else expiration_seconds())
+    if expiration is not None:
+        spec["expirationSeconds"] = expiration
+
+    obj: JSON = {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}
+    if junk and draw(st.integers(0, 3)) == 3:
+        meta.update(draw(_junk_metadata()))
+        spec.update(draw(_junk_spec()))
+        status = draw(st.one_of(st.none(), _junk_status()))
+        if status is not None:
+            obj["status"] = status
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# Invalid objects: one violation each
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Violation:
+    """A single-rule change to apply to a valid object."""
+
+    rule: str
+    field: str
+    kind: str
+    section: str  # "metadata" or "spec"
+    key: str
+    value: Any  # _REMOVE deletes the key
+    needs_bare_name: bool = False
+
+
+_REMOVE: Final = object()
+
+
+def _request_violations() -> st.SearchStrategy[_Violation]:
+    malformed = malformed_requests().map(
+        lambda m: _Violation(
+            m.rule, "spec.request", f"request:{m.kind}", "spec", "request", encode_request(m.pem)
+        )
+    )
+    absent = st.just(
+        _Violation(RULE_R1, "spec.request", "request:absent", "spec", "request", _REMOVE)
+    )
+    return st.one_of(malformed, absent)
+
+
+def _usage_violations() -> st.SearchStrategy[_Violation]:
+    return invalid_usage_lists().map(
+        lambda p: _Violation(
+            p[1],
+            "spec.usages",
+            "usages:absent" if p[0] is None else "usages",
+            "spec",
+            "usages",
+            _REMOVE if p[0] is None else p[0],
+        )
+    )
+
+
+def _signer_violations() -> st.SearchStrategy[_Violation]:
+    values: st.SearchStrategy[tuple[object, str]] = st.one_of(
+        invalid_signer_names(), st.just((_REMOVE, "CSR-VAL-S2"))
+    )
+    return values.map(
+        lambda p: _Violation(
+            p[1],
+            "spec.signerName",
+            "signerName:absent" if p[0] is _REMOVE else "signerName",
+            "spec",
+            "signerName",
+            p[0],
+        )
+    )
+
+
+def _expiration_violations() -> st.SearchStrategy[_Violation]:
+    return invalid_expiration_seconds().map(
+        lambda p: _Violation(
+            p[1], "spec.expirationSeconds", "expirationSeconds", "spec", "expirationSeconds", p[0]
+        )
+    )
+
+
+def _name_violations() -> st.SearchStrategy[_Violation]:
+    missing = st.sampled_from([_REMOVE, ""]).map(
+        lambda v: _Violation(RULE_M2, "metadata.name", "name:missing", "metadata", "name", v, True)
+    )
+    bad_name = invalid_object_names().map(
+        lambda p: _Violation(
+            p[1],
+            "metadata.name",
+            "name",
+            "metadata",
+            "name",
+            p[0],
+            not name_violation_survives_prefix(p[0]),
+        )
+    )
+    bad_generate = invalid_generate_names().map(
+        lambda p: _Violation(
+            p[1], "metadata.generateName", "generateName", "metadata", "generateName", p[0]
+        )
+    )
+    return st.one_of(missing, bad_name, bad_generate)
+
+
+def _metadata_map_violations() -> st.SearchStrategy[_Violation]:
+    return st.one_of(
+        invalid_labels().map(
+            lambda p: _Violation(p[1], "metadata.labels", "labels", "metadata", "labels", p[0])
+        ),
+        invalid_annotations().map(
+            lambda p: _Violation(
+                p[1], "metadata.annotations", "annotations", "metadata", "annotations", p[0]
+            )
+        ),
+    )
+
+
+def violations() -> st.SearchStrategy[_Violation]:
+    """Every single-rule violation class, cheapest to draw first."""
+    return st.one_of(
+        _usage_violations(),
+        _signer_violations(),
+        _expiration_violations(),
+        _name_violations(),
+        _metadata_map_violations(),
+        _request_violations(),
+    )
+
+
+@st.composite
+def invalid_csr(
+    draw: st.DrawFn,
+    *,
+    signer_names: st.SearchStrategy[str] | None = None,
+    names: st.SearchStrategy[str] | None = None,
+    junk: bool = True,
+) -> InvalidCSR:
+    """A valid CSR (see ``valid_csr``) with exactly one single-rule violation, drawn from
+    requests (R1-R3), usages (U1-U3), signerName (S1-S6), expirationSeconds (X1), names
+    (M2, M3) and labels/annotations (M4)."""
+    obj = draw(valid_csr(signer_names=signer_names, names=names, junk=junk))
+    v = draw(violations())
+    meta: JSON = obj["metadata"]
+    if v.key in ("name", "generateName"):
+        # The violation decides the whole naming: drop whichever the base drew.
+        meta.pop("name", None)
+        meta.pop("generateName", None)
+    target: JSON = obj[v.section]
+    if v.value is _REMOVE:
+        target.pop(v.key, None)
+    else:
+        target[v.key] = v.value
+    return InvalidCSR(obj, v.rule, v.field, v.kind, v.needs_bare_name)

@@ -1,0 +1,126 @@
+"""Key usages for ``spec.usages``: valid lists and lists that break U1, U2 or U3.
+
+Upstream: ``allValidUsages`` in pkg/apis/certificates/validation/validation.go and the
+``KeyUsage`` constants in staging/src/k8s.io/api/certificates/v1/types.go. Matching is
+exact: case, spacing and punctuation all matter, which is what the U2 variants probe.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hypothesis import strategies as st
+
+RULE_U1: Final = "CSR-VAL-U1"
+RULE_U2: Final = "CSR-VAL-U2"
+RULE_U3: Final = "CSR-VAL-U3"
+
+USAGES: Final[tuple[str, ...]] = (
+    "signing",
+    "digital signature",
+    "content commitment",
+    "key encipherment",
+    "key agreement",
+    "data encipherment",
+    "cert sign",
+    "crl sign",
+    "encipher only",
+    "decipher only",
+    "any",
+    "server auth",
+    "client auth",
+    "code signing",
+    "email protection",
+    "s/mime",
+    "ipsec end system",
+    "ipsec tunnel",
+    "ipsec user",
+    "timestamping",
+    "ocsp signing",
+    "microsoft sgc",
+    "netscape sgc",
+)
+"""The 23 values kube-apiserver accepts, in the order types.go declares them."""
+
+_USAGE_SET: Final = frozenset(USAGES)
+
+# The order draws shrink along: the usages a real client certificate asks for come first,
+# so a minimal failing example reads like an ordinary request.
+_SHRINK_ORDER: Final[tuple[str, ...]] = (
+    "digital signature",
+    "client auth",
+    "key encipherment",
+    "server auth",
+    *(
+        u
+        for u in USAGES
+        if u not in ("digital signature", "client auth", "key encipherment", "server auth")
+    ),
+)
+
+
+def usages() -> st.SearchStrategy[str]:
+    """One valid usage."""
+    return st.sampled_from(_SHRINK_ORDER)
+
+
+def usage_lists(min_size: int = 1) -> st.SearchStrategy[list[str]]:
+    """Non-empty lists of distinct valid usages, in any order (the server keeps the order)."""
+    return st.lists(usages(), min_size=min_size, max_size=len(USAGES), unique=True)
+
+
+def _variants(usage: str) -> list[str]:
+    return [
+        usage.upper(),
+        usage.title(),
+        usage.capitalize(),
+        usage.replace(" ", "-"),
+        usage.replace(" ", "_"),
+        usage.replace(" ", ""),
+        usage.replace(" ", "  "),
+        " " + usage,
+        usage + " ",
+        usage + "\t",
+    ]
+
+
+@st.composite
+def _near_miss(draw: st.DrawFn) -> str:
+    usage = draw(usages())
+    return draw(st.sampled_from(_variants(usage)))
+
+
+def unknown_usages() -> st.SearchStrategy[str]:
+    """Strings that are not valid usages: near misses of real ones, and arbitrary text."""
+    return st.one_of(
+        _near_miss(), st.sampled_from(["", "ClientAuth", "tls client", "serverAuth"]), st.text()
+    ).filter(lambda u: u not in _USAGE_SET)
+
+
+@st.composite
+def _with_unknown(draw: st.DrawFn) -> list[str]:
+    known = draw(st.lists(usages(), max_size=5, unique=True))
+    unknown = draw(st.lists(unknown_usages(), min_size=1, max_size=3, unique=True))
+    return list(draw(st.permutations(known + unknown)))
+
+
+@st.composite
+def _with_duplicates(draw: st.DrawFn) -> list[str]:
+    known = draw(st.lists(usages(), min_size=1, max_size=5, unique=True))
+    repeats = draw(st.lists(st.sampled_from(known), min_size=1, max_size=3))
+    return list(draw(st.permutations(known + repeats)))
+
+
+def invalid_usage_lists() -> st.SearchStrategy[tuple[list[str] | None, str]]:
+    """``(usages, rule)``; ``None`` means "leave spec.usages out".
+
+    - U1: missing or empty.
+    - U2: unknown values, all distinct from each other and from the valid ones in the
+      list (a repeated unknown value would also be a U3 duplicate).
+    - U3: repeats of valid values only.
+    """
+    return st.one_of(
+        st.tuples(st.sampled_from([None, []]), st.just(RULE_U1)),
+        st.tuples(_with_unknown(), st.just(RULE_U2)),
+        st.tuples(_with_duplicates(), st.just(RULE_U3)),
+    )

@@ -1,0 +1,190 @@
+"""The CLI's contract: exit codes, one clear line on stderr, JUnit even when it cannot run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "conformance.cli"]
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+def kubeconfig(tmp_path: Path, server: str, token: str = "t") -> str:
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        f"""apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {{server: "{server}", insecure-skip-tls-verify: true}}
+users:
+- name: u
+  user: {{token: "{token}"}}
+contexts:
+- name: ctx
+  context: {{cluster: c, user: u}}
+current-context: ctx
+"""
+    )
+    return str(path)
+
+
+def assert_cannot_run(proc: subprocess.CompletedProcess[str], report: Path, needle: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr  # one clear line, no traceback
+    assert "Traceback" not in proc.stderr
+    assert needle in lines[0], lines[0]
+    suite = ET.parse(report / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """Accepts connections and never answers: a hung API server."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    yield sock.getsockname()[1]
+    stop.set()
+    t.join()
+    for c in held:
+        c.close()
+    sock.close()
+
+
+@pytest.fixture
+def garbage_server() -> Iterator[int]:
+    """Answers every request with HTTP 200 and text that is not JSON."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    stop = threading.Event()
+
+    def loop() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn = sock.accept()[0]
+            except OSError:
+                continue
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\n<html>hi</ht"
+            )
+            conn.close()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    yield sock.getsockname()[1]
+    stop.set()
+    t.join()
+    sock.close()
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    cfg = kubeconfig(tmp_path, "https://127.0.0.1:1")
+    proc = run_cli("run", "--kubeconfig", cfg, "--report-dir", str(tmp_path / "r"))
+    assert_cannot_run(proc, tmp_path / "r", "cannot connect")
+
+
+def test_missing_kubeconfig(tmp_path: Path) -> None:
+    proc = run_cli(
+        "run", "--kubeconfig", str(tmp_path / "nope"), "--report-dir", str(tmp_path / "r")
+    )
+    assert_cannot_run(proc, tmp_path / "r", "kubeconfig")
+
+
+def test_bad_kubeconfig(tmp_path: Path) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_text("this: [is not a kubeconfig")
+    proc = run_cli("run", "--kubeconfig", str(path), "--report-dir", str(tmp_path / "r"))
+    assert_cannot_run(proc, tmp_path / "r", "kubeconfig")
+
+
+def test_unknown_context(tmp_path: Path) -> None:
+    cfg = kubeconfig(tmp_path, "https://127.0.0.1:1")
+    proc = run_cli(
+        "run", "--kubeconfig", cfg, "--context", "nope", "--report-dir", str(tmp_path / "r")
+    )
+    assert_cannot_run(proc, tmp_path / "r", "nope")
+
+
+def test_hanging_server_times_out(tmp_path: Path, silent_server: int) -> None:
+    cfg = kubeconfig(tmp_path, f"http://127.0.0.1:{silent_server}")
+    proc = run_cli(
+        "run", "--kubeconfig", cfg, "--timeout", "2", "--report-dir", str(tmp_path / "r")
+    )
+    assert_cannot_run(proc, tmp_path / "r", "did not answer in time")
+
+
+def test_garbage_server(tmp_path: Path, garbage_server: int) -> None:
+    cfg = kubeconfig(tmp_path, f"http://127.0.0.1:{garbage_server}")
+    proc = run_cli("run", "--kubeconfig", cfg, "--report-dir", str(tmp_path / "r"))
+    assert_cannot_run(proc, tmp_path / "r", "not answering like a Kubernetes API server")
+
+
+def test_unknown_fault(tmp_path: Path) -> None:
+    proc = run_cli("run", "--fault", "no-such-fault", "--report-dir", str(tmp_path / "r"))
+    assert_cannot_run(proc, tmp_path / "r", "unknown fault")
+
+
+def test_rejected_credentials(tmp_path: Path) -> None:
+    from conformance.targets.fake import FakeConfig, FakeServer
+
+    with FakeServer(FakeConfig(tls=False)) as server:
+        cfg = kubeconfig(tmp_path, server.url, token="wrong-token")
+        proc = run_cli("run", "--kubeconfig", cfg, "--report-dir", str(tmp_path / "r"))
+    assert_cannot_run(proc, tmp_path / "r", "401")
+
+
+def test_faults_lists_every_fault() -> None:
+    from conformance.targets.fake.faults import FAULTS
+
+    proc = run_cli("faults")
+    assert proc.returncode == 0
+    listed = {line.split()[0] for line in proc.stdout.splitlines() if line.strip()}
+    assert listed == set(FAULTS)
+    assert len(FAULTS) >= 8
+
+
+def test_rules_lists_the_oracle_rules() -> None:
+    proc = run_cli("rules")
+    assert proc.returncode == 0
+    assert "CSR-VAL-U1" in proc.stdout
+
+
+def test_no_property_matches(tmp_path: Path) -> None:
+    proc = run_cli("run", "-k", "nothing_matches_this", "--report-dir", str(tmp_path / "r"))
+    assert proc.returncode == 2
+    assert "no property matched" in proc.stderr

@@ -1,0 +1,113 @@
+"""The report writers: JUnit that CI readers accept, summaries that say what was checked."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from reports import write_reports
+from reports.model import CaseResult, RunResult
+from reports.summary import rule_outcomes, verdict
+
+
+def _result() -> RunResult:
+    return RunResult(
+        cases=[
+            CaseResult(
+                "test_a",
+                "conformance.properties.test_create",
+                "a",
+                ("CSR-VAL-U1",),
+                outcome="passed",
+                seconds=0.5,
+            ),
+            CaseResult(
+                "test_b",
+                "conformance.properties.test_create",
+                "b",
+                ("CSR-VAL-U1", "CSR-VAL-U2"),
+                outcome="failed",
+                message="AssertionError: HTTP 400, expected 422",
+                details="Falsifying example: test_b(bad=...)\x00\x1b[31m",
+                transcript=">>> POST /apis/...\n>>> authorization: <redacted>",
+                replay="csr-conformance run -k test_b",
+            ),
+            CaseResult(
+                "test_c",
+                "conformance.properties.test_read",
+                "c",
+                ("CSR-READ-LIST",),
+                outcome="skipped",
+                message="no context configured for the 'approver' identity",
+            ),
+            CaseResult(
+                "test_d",
+                "conformance.properties.test_read",
+                "d",
+                (),
+                outcome="error",
+                message="TargetError: cannot connect",
+            ),
+        ],
+        properties={"target": "fake", "profile": "kube-apiserver"},
+        seconds=3.25,
+    )
+
+
+def test_junit_shape(tmp_path: Path) -> None:
+    write_reports(_result(), str(tmp_path))
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    assert root.tag == "testsuites"
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert suite.get("name") == "csr-conformance"
+    assert (
+        suite.get("tests"),
+        suite.get("failures"),
+        suite.get("errors"),
+        suite.get("skipped"),
+    ) == ("4", "1", "1", "1")
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["target"] == "fake"
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert all(c.get("classname") and c.get("time") for c in cases.values())
+    failure = cases["test_b"].find("failure")
+    assert failure is not None and failure.get("message", "").startswith("AssertionError")
+    body = failure.text or ""
+    assert "Replay: csr-conformance run -k test_b" in body
+    assert "HTTP transcript" in body and "<redacted>" in body
+    assert "\x00" not in body  # control characters never reach the XML
+    assert cases["test_c"].find("skipped") is not None
+    assert cases["test_d"].find("error") is not None
+    assert cases["test_a"].find("failure") is None
+
+
+def test_rule_coverage_takes_the_worst_outcome() -> None:
+    outcomes = rule_outcomes(
+        _result(), {"CSR-VAL-U1": "", "CSR-VAL-U2": "", "CSR-READ-LIST": "", "CSR-VAL-X1": ""}
+    )
+    assert outcomes == {
+        "CSR-VAL-U1": "failed",
+        "CSR-VAL-U2": "failed",
+        "CSR-READ-LIST": "skipped",
+        "CSR-VAL-X1": "not checked",
+    }
+
+
+def test_summary_and_json(tmp_path: Path) -> None:
+    write_reports(_result(), str(tmp_path))
+    md = (tmp_path / "summary.md").read_text()
+    assert md.startswith("# csr-conformance: INCOMPLETE")
+    assert "test_b (failed)" in md and "csr-conformance run -k test_b" in md
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["verdict"] == verdict(_result())
+    assert {c["name"] for c in data["cases"]} == {"test_a", "test_b", "test_c", "test_d"}
+
+
+def test_verdicts() -> None:
+    ok = RunResult(cases=[CaseResult("a", "c", "a", outcome="passed")])
+    assert verdict(ok) == "CONFORMANT"
+    bad = RunResult(cases=[CaseResult("a", "c", "a", outcome="failed")])
+    assert verdict(bad) == "NOT CONFORMANT"
+    assert verdict(RunResult(cases=[], setup_error="x")) == "COULD NOT RUN"
