@@ -87,7 +87,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="per-request timeout (default 30)",
     )
+    run.add_argument(
+        "--shrink-seconds",
+        type=int,
+        default=60,
+        metavar="N",
+        help="time to spend shrinking each failure to a minimal example; "
+        "0 reports the first failing example as found (default 60)",
+    )
     run.add_argument("--http", action="store_true", help="serve the embedded fake over plain HTTP")
+    run.add_argument(
+        "-x", "--exitfirst", action="store_true", help="stop at the first property that fails"
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
 
     serve = sub.add_parser("serve", help="run the embedded fake API server until interrupted")
@@ -333,6 +344,8 @@ def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> in
         _replay_prefix(args),
         "--csr-timeout",
         str(args.timeout),
+        "--csr-shrink-seconds",
+        str(args.shrink_seconds),
     ]
     if env.kubeconfig:
         pytest_args += ["--csr-kubeconfig", env.kubeconfig]
@@ -350,6 +363,8 @@ def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> in
         pytest_args += ["--csr-seed", str(args.seed)]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
+    if args.exitfirst:
+        pytest_args.append("-x")
     pytest_args += (
         ["-q", "--tb=short", "-W", "ignore::DeprecationWarning"]
         if args.verbose

@@ -15,7 +15,7 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from conformance.client import TargetError
 from conformance.identities import ADMIN, APPROVER, SIGNER, USER
@@ -69,6 +69,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _active(config):
         return
     seed = config.getoption("--csr-seed")
+    shrink_seconds = config.getoption("--csr-shrink-seconds")
+    phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+    if shrink_seconds > 0:
+        phases.append(Phase.shrink)
     settings.register_profile(
         "csr-conformance",
         max_examples=max(1, config.getoption("--csr-examples")),
@@ -77,6 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
         database=None,
         print_blob=True,
         report_multiple_bugs=False,
+        phases=phases,
         suppress_health_check=[
             HealthCheck.too_slow,
             HealthCheck.function_scoped_fixture,
@@ -85,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ],
     )
     settings.load_profile("csr-conformance")
-    _bound_shrinking(config.getoption("--csr-shrink-seconds"))
+    _bound_shrinking(shrink_seconds)
     recorder = _Recorder(config)
     config.pluginmanager.register(recorder, "csr-conformance-recorder")
 

@@ -17,6 +17,7 @@ and a missing name); ``InvalidCSR.needs_bare_name`` marks them.
 import base64
 import copy
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from strategies.expiration import expiration_seconds, invalid_expiration_seconds
 from strategies.keys import PrivateKey
 from strategies.names import (
+    RULE_S2,
     annotations,
     custom_signer_names,
     generate_names,
@@ -101,7 +103,7 @@ def _timestamps() -> st.SearchStrategy[str]:
     ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def _junk_conditions() -> st.SearchStrategy[list[JSON]]:
+def _junk_conditions(min_size: int = 0) -> st.SearchStrategy[list[JSON]]:
     condition = st.fixed_dictionaries(
         {
             "type": st.one_of(st.sampled_from(["Approved", "Denied", "Failed"]), st.text()),
@@ -113,7 +115,7 @@ def _junk_conditions() -> st.SearchStrategy[list[JSON]]:
             "lastUpdateTime": _timestamps(),
         },
     )
-    return st.lists(condition, max_size=3)
+    return st.lists(condition, min_size=min_size, max_size=3)
 
 
 def _junk_status() -> st.SearchStrategy[JSON]:
@@ -146,6 +148,44 @@ def _junk_metadata() -> st.SearchStrategy[JSON]:
             "uid": st.uuids().map(str),
             "creationTimestamp": _timestamps(),
         },
+    )
+
+
+def forged_server_fields() -> st.SearchStrategy[JSON]:
+    """Fields only the server may set, all present at once: ``{"metadata", "spec", "status"}``.
+
+    The optional junk inside ``valid_csr`` is rare by design (it shrinks away); a property
+    that is *about* discarding forged fields needs every one of them in every draw.
+    """
+    return st.fixed_dictionaries(
+        {
+            "metadata": st.fixed_dictionaries(
+                {
+                    "namespace": st.sampled_from(["default", "kube-system", "ns1"]),
+                    "uid": st.uuids().map(str),
+                    "creationTimestamp": _timestamps(),
+                }
+            ),
+            "spec": st.fixed_dictionaries(
+                {
+                    "username": _IDENTITY_TEXT,
+                    "uid": st.uuids().map(str),
+                    "groups": st.lists(_IDENTITY_TEXT, min_size=1, max_size=3),
+                    "extra": st.dictionaries(
+                        st.text(min_size=1, max_size=10),
+                        st.lists(st.text(max_size=10)),
+                        min_size=1,
+                        max_size=2,
+                    ),
+                }
+            ),
+            "status": st.fixed_dictionaries(
+                {
+                    "conditions": _junk_conditions(min_size=1),
+                    "certificate": st.binary(min_size=1, max_size=64).map(encode_request),
+                }
+            ),
+        }
     )
 
 
@@ -218,8 +258,8 @@ def valid_csr(
 
 
 @dataclass(frozen=True)
-class _Violation:
-    """A single-rule change to apply to a valid object."""
+class Violation:
+    """A single-rule change to a valid object (what ``invalid_csr`` applies)."""
 
     rule: str
     field: str
@@ -233,21 +273,23 @@ class _Violation:
 _REMOVE: Final = object()
 
 
-def _request_violations() -> st.SearchStrategy[_Violation]:
-    malformed = malformed_requests().map(
-        lambda m: _Violation(
+def _request_violations(rule: str) -> st.SearchStrategy[Violation]:
+    malformed = malformed_requests(rules=[rule]).map(
+        lambda m: Violation(
             m.rule, "spec.request", f"request:{m.kind}", "spec", "request", encode_request(m.pem)
         )
     )
+    if rule != RULE_R1:
+        return malformed
     absent = st.just(
-        _Violation(RULE_R1, "spec.request", "request:absent", "spec", "request", _REMOVE)
+        Violation(RULE_R1, "spec.request", "request:absent", "spec", "request", _REMOVE)
     )
     return st.one_of(malformed, absent)
 
 
-def _usage_violations() -> st.SearchStrategy[_Violation]:
-    return invalid_usage_lists().map(
-        lambda p: _Violation(
+def _usage_violations(rule: str) -> st.SearchStrategy[Violation]:
+    return invalid_usage_lists([rule]).map(
+        lambda p: Violation(
             p[1],
             "spec.usages",
             "usages:absent" if p[0] is None else "usages",
@@ -258,12 +300,12 @@ def _usage_violations() -> st.SearchStrategy[_Violation]:
     )
 
 
-def _signer_violations() -> st.SearchStrategy[_Violation]:
-    values: st.SearchStrategy[tuple[object, str]] = st.one_of(
-        invalid_signer_names(), st.just((_REMOVE, "CSR-VAL-S2"))
-    )
+def _signer_violations(rule: str) -> st.SearchStrategy[Violation]:
+    values: st.SearchStrategy[tuple[object, str]] = invalid_signer_names([rule])
+    if rule == RULE_S2:
+        values = st.one_of(values, st.just((_REMOVE, RULE_S2)))
     return values.map(
-        lambda p: _Violation(
+        lambda p: Violation(
             p[1],
             "spec.signerName",
             "signerName:absent" if p[0] is _REMOVE else "signerName",
@@ -274,20 +316,23 @@ def _signer_violations() -> st.SearchStrategy[_Violation]:
     )
 
 
-def _expiration_violations() -> st.SearchStrategy[_Violation]:
+def _expiration_violations() -> st.SearchStrategy[Violation]:
     return invalid_expiration_seconds().map(
-        lambda p: _Violation(
+        lambda p: Violation(
             p[1], "spec.expirationSeconds", "expirationSeconds", "spec", "expirationSeconds", p[0]
         )
     )
 
 
-def _name_violations() -> st.SearchStrategy[_Violation]:
-    missing = st.sampled_from([_REMOVE, ""]).map(
-        lambda v: _Violation(RULE_M2, "metadata.name", "name:missing", "metadata", "name", v, True)
+def _missing_name_violations() -> st.SearchStrategy[Violation]:
+    return st.sampled_from([_REMOVE, ""]).map(
+        lambda v: Violation(RULE_M2, "metadata.name", "name:missing", "metadata", "name", v, True)
     )
+
+
+def _path_segment_violations() -> st.SearchStrategy[Violation]:
     bad_name = invalid_object_names().map(
-        lambda p: _Violation(
+        lambda p: Violation(
             p[1],
             "metadata.name",
             "name",
@@ -298,51 +343,87 @@ def _name_violations() -> st.SearchStrategy[_Violation]:
         )
     )
     bad_generate = invalid_generate_names().map(
-        lambda p: _Violation(
+        lambda p: Violation(
             p[1], "metadata.generateName", "generateName", "metadata", "generateName", p[0]
         )
     )
-    return st.one_of(missing, bad_name, bad_generate)
+    return st.one_of(bad_name, bad_generate)
 
 
-def _metadata_map_violations() -> st.SearchStrategy[_Violation]:
+def _metadata_map_violations() -> st.SearchStrategy[Violation]:
     return st.one_of(
         invalid_labels().map(
-            lambda p: _Violation(p[1], "metadata.labels", "labels", "metadata", "labels", p[0])
+            lambda p: Violation(p[1], "metadata.labels", "labels", "metadata", "labels", p[0])
         ),
         invalid_annotations().map(
-            lambda p: _Violation(
+            lambda p: Violation(
                 p[1], "metadata.annotations", "annotations", "metadata", "annotations", p[0]
             )
         ),
     )
 
 
-def violations() -> st.SearchStrategy[_Violation]:
-    """Every single-rule violation class, cheapest to draw first."""
-    return st.one_of(
-        _usage_violations(),
-        _signer_violations(),
-        _expiration_violations(),
-        _name_violations(),
-        _metadata_map_violations(),
-        _request_violations(),
-    )
+def _violations_by_rule() -> dict[str, st.SearchStrategy[Violation]]:
+    # Insertion order is the shrink order: simple, cheap violations first.
+    return {
+        "CSR-VAL-U1": _usage_violations("CSR-VAL-U1"),
+        "CSR-VAL-U2": _usage_violations("CSR-VAL-U2"),
+        "CSR-VAL-U3": _usage_violations("CSR-VAL-U3"),
+        "CSR-VAL-S1": _signer_violations("CSR-VAL-S1"),
+        "CSR-VAL-S2": _signer_violations("CSR-VAL-S2"),
+        "CSR-VAL-S3": _signer_violations("CSR-VAL-S3"),
+        "CSR-VAL-S4": _signer_violations("CSR-VAL-S4"),
+        "CSR-VAL-S5": _signer_violations("CSR-VAL-S5"),
+        "CSR-VAL-S6": _signer_violations("CSR-VAL-S6"),
+        "CSR-VAL-X1": _expiration_violations(),
+        RULE_M2: _missing_name_violations(),
+        "CSR-META-M3": _path_segment_violations(),
+        "CSR-META-M4": _metadata_map_violations(),
+        RULE_R1: _request_violations(RULE_R1),
+        "CSR-VAL-R2": _request_violations("CSR-VAL-R2"),
+        "CSR-VAL-R3": _request_violations("CSR-VAL-R3"),
+    }
+
+
+INVALID_CSR_RULES: Final[tuple[str, ...]] = tuple(_violations_by_rule())
+"""Every rule ``invalid_csr`` can break."""
+
+
+def violations(rules: Iterable[str] | None = None) -> st.SearchStrategy[Violation]:
+    """Single-rule violations, the rule drawn first and uniformly (see ``invalid_csr``)."""
+    by_rule = _violations_by_rule()
+    chosen = INVALID_CSR_RULES if rules is None else tuple(rules)
+    unknown = set(chosen) - set(by_rule)
+    if unknown or not chosen:
+        raise ValueError(f"rules must be a non-empty subset of {list(INVALID_CSR_RULES)}")
+    ordered = [r for r in INVALID_CSR_RULES if r in chosen]
+    return st.sampled_from(ordered).flatmap(lambda r: by_rule[r])
 
 
 @st.composite
 def invalid_csr(
     draw: st.DrawFn,
     *,
+    rules: Iterable[str] | None = None,
     signer_names: st.SearchStrategy[str] | None = None,
     names: st.SearchStrategy[str] | None = None,
     junk: bool = True,
 ) -> InvalidCSR:
     """A valid CSR (see ``valid_csr``) with exactly one single-rule violation, drawn from
     requests (R1-R3), usages (U1-U3), signerName (S1-S6), expirationSeconds (X1), names
-    (M2, M3) and labels/annotations (M4)."""
+    (M2, M3) and labels/annotations (M4); ``rules`` narrows the choice.
+
+    The rule is drawn before anything else: Hypothesis steers away from parts of the
+    search space it has exhausted, and rules with few distinct violations (U1, S1, S2,
+    M2) would otherwise almost never be drawn after a large base object.
+    """
+    chosen = INVALID_CSR_RULES if rules is None else tuple(rules)
+    unknown = set(chosen) - set(INVALID_CSR_RULES)
+    if unknown or not chosen:
+        raise ValueError(f"rules must be a non-empty subset of {list(INVALID_CSR_RULES)}")
+    rule = draw(st.sampled_from([r for r in INVALID_CSR_RULES if r in chosen]))
     obj = draw(valid_csr(signer_names=signer_names, names=names, junk=junk))
-    v = draw(violations())
+    v = draw(_VIOLATIONS[rule])
     meta: JSON = obj["metadata"]
     if v.key in ("name", "generateName"):
         # The violation decides the whole naming: drop whichever the base drew.
@@ -354,3 +435,6 @@ def invalid_csr(
     else:
         target[v.key] = v.value
     return InvalidCSR(obj, v.rule, v.field, v.kind, v.needs_bare_name)
+
+
+_VIOLATIONS: Final = _violations_by_rule()

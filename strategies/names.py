@@ -11,6 +11,7 @@ Upstream: ``ValidateSignerName`` (pkg/apis/core/validation), ``IsDNS1123Label`` 
 ``IsValidPathSegmentName`` (apimachinery pkg/api/validation).
 """
 
+from collections.abc import Iterable
 from typing import Final
 
 from hypothesis import strategies as st
@@ -191,8 +192,11 @@ def _pair(rule: str) -> st.SearchStrategy[str]:
     return st.just(rule)
 
 
-def invalid_signer_names() -> st.SearchStrategy[Pair]:
-    """``(signerName, rule)`` pairs, one branch per rule S1-S6; each breaks only that rule."""
+def invalid_signer_names(rules: Iterable[str] | None = None) -> st.SearchStrategy[Pair]:
+    """``(signerName, rule)`` pairs, one branch per rule S1-S6; each breaks only that rule.
+
+    ``rules`` narrows the draw to some of them.
+    """
     path = _signer_paths()
     s3 = st.one_of(
         domains(),
@@ -213,14 +217,20 @@ def invalid_signer_names() -> st.SearchStrategy[Pair]:
         domains().map(lambda d: d + "/"),
         st.builds(lambda d, p: f"{d}/{p}", domains(), _path_with_bad_piece()),
     )
-    return st.one_of(
-        st.tuples(st.just(LEGACY_UNKNOWN_SIGNER), _pair(RULE_S1)),
-        st.tuples(st.just(""), _pair(RULE_S2)),
-        st.tuples(s3, _pair(RULE_S3)),
-        st.tuples(s4, _pair(RULE_S4)),
-        st.tuples(s5, _pair(RULE_S5)),
-        st.tuples(_signer_too_long(), _pair(RULE_S6)),
-    )
+    by_rule: dict[str, st.SearchStrategy[str]] = {
+        RULE_S1: st.just(LEGACY_UNKNOWN_SIGNER),
+        RULE_S2: st.just(""),
+        RULE_S3: s3,
+        RULE_S4: s4,
+        RULE_S5: s5,
+        RULE_S6: _signer_too_long(),
+    }
+    if rules is not None:
+        wanted = set(rules)
+        if not wanted or wanted - set(by_rule):
+            raise ValueError(f"rules must be a non-empty subset of {sorted(by_rule)}")
+        by_rule = {r: s for r, s in by_rule.items() if r in wanted}
+    return st.one_of([st.tuples(s, st.just(r)) for r, s in by_rule.items()])
 
 
 # ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ exact: case, spacing and punctuation all matter, which is what the U2 variants p
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterable
+from typing import Final, TypeVar
 
 from hypothesis import strategies as st
 
@@ -43,6 +44,7 @@ USAGES: Final[tuple[str, ...]] = (
 """The 23 values kube-apiserver accepts, in the order types.go declares them."""
 
 _USAGE_SET: Final = frozenset(USAGES)
+_T = TypeVar("_T")
 
 # The order draws shrink along: the usages a real client certificate asks for come first,
 # so a minimal failing example reads like an ordinary request.
@@ -111,16 +113,31 @@ def _with_duplicates(draw: st.DrawFn) -> list[str]:
     return list(draw(st.permutations(known + repeats)))
 
 
-def invalid_usage_lists() -> st.SearchStrategy[tuple[list[str] | None, str]]:
+def invalid_usage_lists(
+    rules: Iterable[str] | None = None,
+) -> st.SearchStrategy[tuple[list[str] | None, str]]:
     """``(usages, rule)``; ``None`` means "leave spec.usages out".
 
     - U1: missing or empty.
     - U2: unknown values, all distinct from each other and from the valid ones in the
       list (a repeated unknown value would also be a U3 duplicate).
     - U3: repeats of valid values only.
+
+    ``rules`` narrows the draw to some of the three.
     """
-    return st.one_of(
-        st.tuples(st.sampled_from([None, []]), st.just(RULE_U1)),
-        st.tuples(_with_unknown(), st.just(RULE_U2)),
-        st.tuples(_with_duplicates(), st.just(RULE_U3)),
-    )
+    by_rule: dict[str, st.SearchStrategy[list[str] | None]] = {
+        RULE_U1: st.sampled_from([None, []]),
+        RULE_U2: _with_unknown(),
+        RULE_U3: _with_duplicates(),
+    }
+    return st.one_of([st.tuples(s, st.just(r)) for r, s in _select(by_rule, rules).items()])
+
+
+def _select(by_rule: dict[str, _T], rules: Iterable[str] | None) -> dict[str, _T]:
+    if rules is None:
+        return by_rule
+    wanted = set(rules)
+    unknown = wanted - set(by_rule)
+    if unknown or not wanted:
+        raise ValueError(f"rules must be a non-empty subset of {sorted(by_rule)}")
+    return {r: s for r, s in by_rule.items() if r in wanted}

@@ -100,7 +100,7 @@ def garbage_server() -> Iterator[int]:
                 continue
             conn.recv(65536)
             conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\n<html>hi</ht"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\n<html>hi</ht"
             )
             conn.close()
 

@@ -5,8 +5,6 @@ The oracle judges *prepared* objects (after kube-apiserver's create-time clean-u
 raw wire objects drawn here are prepared the same way first (``_prepared``).
 """
 
-from __future__ import annotations
-
 import copy
 import os
 import time
@@ -35,7 +33,14 @@ from conformance.spec.validation import (
     validate_usages,
 )
 from strategies import keys as keypool
-from strategies.csr import InvalidCSR, invalid_csr, prefixed, valid_csr, violations
+from strategies.csr import (
+    INVALID_CSR_RULES,
+    InvalidCSR,
+    invalid_csr,
+    prefixed,
+    valid_csr,
+    violations,
+)
 from strategies.expiration import expiration_seconds, invalid_expiration_seconds
 from strategies.names import (
     LEGACY_UNKNOWN_SIGNER,
@@ -447,18 +452,7 @@ def test_invalid_csrs_break_exactly_their_rule(bad: InvalidCSR) -> None:
 
 
 def test_violations_cover_every_rule_class() -> None:
-    from strategies import csr as csr_module
-
-    by_rule = {
-        "CSR-VAL-R": csr_module._request_violations(),
-        "CSR-VAL-U": csr_module._usage_violations(),
-        "CSR-VAL-S": csr_module._signer_violations(),
-        "CSR-VAL-X": csr_module._expiration_violations(),
-        "CSR-META-M2": csr_module._name_violations(),
-        "CSR-META-M3": csr_module._name_violations(),
-        "CSR-META-M4": csr_module._metadata_map_violations(),
-    }
-    wanted = [
+    assert set(INVALID_CSR_RULES) == {
         "CSR-VAL-R1",
         "CSR-VAL-R2",
         "CSR-VAL-R3",
@@ -475,13 +469,16 @@ def test_violations_cover_every_rule_class() -> None:
         "CSR-META-M2",
         "CSR-META-M3",
         "CSR-META-M4",
-    ]
-    for rule in wanted:
-        source = next(v for k, v in by_rule.items() if rule.startswith(k))
-        assert find(source, lambda v, r=rule: v.rule == r, settings=FIRST).rule == rule
-    # Every category is reachable from the public strategy.
-    for category in ("request", "usages", "signerName", "expirationSeconds", "name", "labels"):
-        find(violations(), lambda v, c=category: v.kind.startswith(c), settings=FIRST)
+    }
+    for rule in INVALID_CSR_RULES:
+        assert find(violations([rule]), lambda _: True, settings=FIRST).rule == rule
+
+
+@settings(SLOW, max_examples=20 * SCALE)
+@given(st.data())
+def test_invalid_csr_rules_filter(data: st.DataObject) -> None:
+    rules = data.draw(st.lists(st.sampled_from(INVALID_CSR_RULES), min_size=1, unique=True))
+    assert data.draw(invalid_csr(rules=rules, junk=False)).rule in rules
 
 
 def test_simplest_draws_read_like_ordinary_requests() -> None:

@@ -204,12 +204,13 @@ def _describe(error: Exception, host: str) -> str:
     if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
         text = str(error.reason)
         error = error.reason
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2.x: test it first.
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return f"cannot connect to {host}: connection refused or unreachable"
     if isinstance(error, (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.TimeoutError)):
         return f"{host} did not answer in time ({type(error).__name__})"
     if isinstance(error, urllib3.exceptions.SSLError):
         return f"TLS handshake with {host} failed: {text}"
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return f"cannot connect to {host}: connection refused or unreachable"
     if isinstance(error, urllib3.exceptions.ProtocolError):
         return f"{host} broke the HTTP exchange: {text}"
     return f"request to {host} failed: {text}"

@@ -51,6 +51,23 @@ def _server_randoms(resp: Response) -> tuple[str, str, str]:
     )
 
 
+def _server_chosen(body: bytes, got: dict[str, Any]) -> None:
+    """The values fed back to the oracle must really be the server's, not the client's.
+
+    The oracle is told the uid and creation time the server picked; if the server merely
+    kept what the client sent, the prediction would agree with a bug. A fresh uid can only
+    equal the client's by a 2^-122 accident.
+    """
+    try:
+        sent = json.loads(body).get("metadata") or {}
+    except (ValueError, AttributeError):
+        return
+    meta = got.get("metadata") or {}
+    for key in ("uid", "creationTimestamp"):
+        if isinstance(sent, dict) and sent.get(key) and sent.get(key) == meta.get(key):
+            raise AssertionError(f"server kept the client-sent metadata.{key} {sent[key]!r}")
+
+
 def predict_create(
     session: Session,
     body: bytes,
@@ -84,6 +101,7 @@ def judge_create(
     if decision.code in (200, 201):
         checks.status_code(resp, decision.code)
         got = resp.obj()
+        _server_chosen(body, got)
         if session.exact:
             checks.same_object(got, decision.body, "created object")
             if decision.warnings != resp.warnings:

@@ -1,0 +1,210 @@
+"""A fixed sequence of requests sent to both the fake and a real kube-apiserver.
+
+Each step is sent in order to a fresh server, so names can be fixed and later steps can
+rely on what earlier steps created. Bodies are JSON values or raw bytes; the strings
+``@pem:NAME`` inside them are replaced with base64 PEM requests made once per run (see
+``materials``). Later issues append update, patch and watch steps here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+API = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    method: str
+    path: str
+    body: Any = None
+    query: tuple[tuple[str, str], ...] = ()
+    role: str = "admin"
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def csr(
+    name: str | None = None,
+    *,
+    pem: str = "@pem:ec",
+    signer: str = "example.com/diff",
+    usages: tuple[str, ...] = ("client auth",),
+    **extra: Any,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name} if name is not None else {}
+    meta.update(extra.pop("metadata", {}))
+    spec: dict[str, Any] = {"request": pem, "signerName": signer, "usages": list(usages)}
+    spec.update(extra.pop("spec", {}))
+    obj: dict[str, Any] = {
+        "apiVersion": "certificates.k8s.io/v1",
+        "kind": "CertificateSigningRequest",
+        "metadata": meta,
+        "spec": spec,
+    }
+    obj.update(extra)
+    return obj
+
+
+STEPS: list[Step] = [
+    # discovery
+    Step("discovery-group", "GET", "/apis/certificates.k8s.io"),
+    Step("discovery-v1", "GET", "/apis/certificates.k8s.io/v1"),
+    # valid creates
+    Step("create-ec", "POST", API, csr("diff-ec")),
+    Step(
+        "create-rsa-labels",
+        "POST",
+        API,
+        csr(
+            "diff-rsa",
+            pem="@pem:rsa",
+            usages=("digital signature", "key encipherment", "server auth"),
+            metadata={"labels": {"app": "x"}, "annotations": {"a": "b"}},
+            spec={"expirationSeconds": 3600},
+        ),
+    ),
+    Step(
+        "create-ed25519-junk",
+        "POST",
+        API,
+        csr(
+            "diff-ed",
+            pem="@pem:ed25519",
+            signer="kubernetes.io/kubelet-serving",
+            metadata={
+                "namespace": "ignored",
+                "uid": "client-uid",
+                "creationTimestamp": "2001-01-01T00:00:00Z",
+            },
+            spec={
+                "username": "mallory",
+                "groups": ["system:masters"],
+                "uid": "u",
+                "extra": {"k": ["v"]},
+            },
+            status={"conditions": [{"type": "Approved", "status": "True"}], "certificate": "Zm9v"},
+        ),
+    ),
+    Step(
+        "create-generate-name",
+        "POST",
+        API,
+        csr(None, metadata={"generateName": "diff-gen-" + "x" * 60}),
+    ),
+    Step("create-tolerated-junk", "POST", API, csr("diff-junk", pem="@pem:junk")),
+    Step("create-as-user", "POST", API, csr("diff-user"), role="user"),
+    Step("create-dry-run", "POST", API, csr("diff-dry"), query=(("dryRun", "All"),)),
+    Step("create-unknown-field-warn", "POST", API, csr("diff-warn", spec={"foo": 1})),
+    Step(
+        "create-unknown-field-strict",
+        "POST",
+        API,
+        csr("diff-strict", spec={"foo": 1}),
+        query=(("fieldValidation", "Strict"),),
+    ),
+    # invalid creates
+    Step("create-duplicate", "POST", API, csr("diff-ec")),
+    Step("create-bad-signature", "POST", API, csr("diff-badsig", pem="@pem:badsig")),
+    Step("create-not-pem", "POST", API, csr("diff-notpem", pem="@b64:hello world")),
+    Step("create-wrong-block", "POST", API, csr("diff-block", pem="@pem:certificate")),
+    Step("create-no-usages", "POST", API, csr("diff-nousage", usages=())),
+    Step(
+        "create-bad-usages",
+        "POST",
+        API,
+        csr("diff-badusage", usages=("client auth", "Client Auth", "client auth")),
+    ),
+    Step(
+        "create-legacy-signer",
+        "POST",
+        API,
+        csr("diff-legacy", signer="kubernetes.io/legacy-unknown"),
+    ),
+    Step("create-bad-signer", "POST", API, csr("diff-badsigner", signer="Example.com/a/b")),
+    Step("create-short-expiry", "POST", API, csr("diff-short", spec={"expirationSeconds": 599})),
+    Step("create-no-name", "POST", API, csr(None)),
+    Step("create-slash-name", "POST", API, csr("a/b")),
+    Step("create-dot-name", "POST", API, csr("..")),
+    Step("create-bad-label", "POST", API, csr("diff-badlabel", metadata={"labels": {"-x": "y"}})),
+    Step(
+        "create-many-errors",
+        "POST",
+        API,
+        csr(
+            "diff-many",
+            pem="@b64:",
+            signer="nope",
+            usages=("x", "x"),
+            spec={"expirationSeconds": -5},
+        ),
+    ),
+    Step(
+        "create-masters",
+        "POST",
+        API,
+        csr("diff-masters", pem="@pem:masters", signer="kubernetes.io/kube-apiserver-client"),
+    ),
+    Step("create-masters-other-signer", "POST", API, csr("diff-masters-ok", pem="@pem:masters")),
+    Step("create-rv-set", "POST", API, csr("diff-rv", metadata={"resourceVersion": "12"})),
+    Step("create-rv-garbage", "POST", API, csr("diff-rvg", metadata={"resourceVersion": "abc"})),
+    Step("create-bad-options", "POST", API, csr("diff-opts"), query=(("dryRun", "all"),)),
+    Step("create-not-json", "POST", API, b"{nope"),
+    Step(
+        "create-wrong-version",
+        "POST",
+        API,
+        csr("diff-ver", apiVersion="certificates.k8s.io/v1beta1"),
+    ),
+    Step("create-bad-base64", "POST", API, csr("diff-b64", pem="!!!")),
+    Step("create-expiry-overflow", "POST", API, csr("diff-ovf", spec={"expirationSeconds": 2**31})),
+    # reads
+    Step("get", "GET", f"{API}/diff-ec"),
+    Step("get-status", "GET", f"{API}/diff-ec/status"),
+    Step("get-approval", "GET", f"{API}/diff-ec/approval"),
+    Step("get-missing", "GET", f"{API}/diff-missing"),
+    Step(
+        "list-by-signer", "GET", API, query=(("fieldSelector", "spec.signerName=example.com/diff"),)
+    ),
+    Step("list-by-name", "GET", API, query=(("fieldSelector", "metadata.name=diff-rsa"),)),
+    Step(
+        "list-not-name",
+        "GET",
+        API,
+        query=(("fieldSelector", "metadata.name!=diff-rsa,spec.signerName=example.com/diff"),),
+    ),
+    Step("list-by-label", "GET", API, query=(("labelSelector", "app=x"),)),
+    Step("list-bad-field", "GET", API, query=(("fieldSelector", "spec.username=x"),)),
+    Step("list-bad-selector", "GET", API, query=(("fieldSelector", "metadata.name"),)),
+    Step("list-empty", "GET", API, query=(("labelSelector", "app=none"),)),
+    # deletes
+    Step(
+        "delete-precondition-uid",
+        "DELETE",
+        f"{API}/diff-ec",
+        {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": "nope"}},
+    ),
+    Step("delete-dry-run", "DELETE", f"{API}/diff-ec", query=(("dryRun", "All"),)),
+    Step("delete", "DELETE", f"{API}/diff-ec"),
+    Step("delete-again", "DELETE", f"{API}/diff-ec"),
+    Step(
+        "delete-bad-policy",
+        "DELETE",
+        f"{API}/diff-rsa",
+        {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Sometimes"},
+    ),
+    Step(
+        "deletecollection-by-signer",
+        "DELETE",
+        API,
+        query=(("fieldSelector", "spec.signerName=example.com/diff"),),
+    ),
+    Step(
+        "list-after-deletecollection",
+        "GET",
+        API,
+        query=(("fieldSelector", "spec.signerName=example.com/diff"),),
+    ),
+]
