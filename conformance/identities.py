@@ -9,6 +9,7 @@ control plane's RBAC and the properties all agree without importing each other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -30,6 +31,9 @@ SCOPED_SIGNER: Final = "conformance.example.com/scoped"
 """The one signer the approver may approve and the signer may sign for."""
 
 SCOPED_SIGNER_DOMAIN_WILDCARD: Final = "conformance.example.com/*"
+
+USER_EXTRA: Final[Mapping[str, tuple[str, ...]]] = {"csrc.example.com/team": ("a", "b")}
+"""Extra attributes of the :data:`USER` role; two values, so a reordering would show."""
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,13 @@ class StaticUser:
 def static_users(token_prefix: str = "csrc") -> dict[str, StaticUser]:
     """The users both self-hosted targets create, keyed by role.
 
-    The unprivileged user carries several groups on purpose, so the identity
-    properties see every list PrepareForCreate fills. ``extra`` is empty here because
-    kube-apiserver's static token file cannot express it; the fake adds extra
-    attributes to its own copy of the user (see the fake's auth module), and the
-    properties learn every identity from a SelfSubjectReview rather than from this
-    table, so both targets are judged by what their authenticator actually says.
+    The unprivileged user carries several groups and the :data:`USER_EXTRA`
+    attributes on purpose, so the identity properties see every list and map
+    PrepareForCreate fills. kube-apiserver's static token file cannot express extra
+    attributes, so the control plane authenticates that one user through a token
+    webhook it serves itself, and the others through the token file. The properties
+    still learn every identity from a SelfSubjectReview rather than from this table,
+    so each target is judged by what its authenticator actually says.
     """
     return {
         ADMIN: StaticUser(
@@ -74,6 +79,7 @@ def static_users(token_prefix: str = "csrc") -> dict[str, StaticUser]:
             username="csrc-user",
             uid="uid-csrc-user",
             groups=("csrc-users", "csrc-team-a"),
+            extra=dict(USER_EXTRA),
             token=f"{token_prefix}-user-token",
         ),
         APPROVER: StaticUser(

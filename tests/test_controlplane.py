@@ -244,6 +244,7 @@ def test_self_subject_review_names_each_identity(
     assert info["username"] == want.username
     assert info["uid"] == want.uid
     assert info["groups"] == want.groups_as_authenticated()
+    assert info.get("extra", {}) == {k: list(v) for k, v in want.extra.items()}
 
 
 @needs_assets

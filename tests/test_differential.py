@@ -69,6 +69,7 @@ def _materials() -> dict[str, bytes]:
         "junk": b"leading text\n" + ec_pem + b"trailing\n" + ec_pem,
         "badsig": badsig,
         "certificate": cert.public_bytes(serialization.Encoding.PEM),
+        "certificate2": cert.public_bytes(serialization.Encoding.PEM) * 2,
         "masters": csr_pem(eck, org="system:masters"),
     }
 

@@ -7,18 +7,24 @@ to it, so the prediction is exact without pretending to know the server's dice.
 
 from __future__ import annotations
 
+import email.utils
 import json
 from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, timedelta
 from typing import Any
 
 from conformance import checks
 from conformance.client import Response
+from conformance.client.api import USER_AGENT
+from conformance.properties.permissions import authorizer_for
 from conformance.session import Identity, Session
 from conformance.spec.create import CreateDecision, UserInfo, decide_create
+from conformance.spec.update import UpdateDecision, decide_update
 
 Query = Mapping[str, Sequence[str]]
 _PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000"
 _PLACEHOLDER_TIME = "1970-01-01T00:00:00Z"
+_RV = ("metadata.resourceVersion",)
 
 
 def user_info(identity: Identity) -> UserInfo:
@@ -116,6 +122,97 @@ def judge_create(
         rv = (got.get("metadata") or {}).get("resourceVersion")
         if decision.persist and not rv:
             raise AssertionError("created object has no metadata.resourceVersion")
+        return decision
+    if session.exact:
+        checks.status_matches(
+            resp,
+            decision.body,
+            exact_message=decision.exact,
+            message_prefix=decision.message_prefix,
+        )
+    else:
+        checks.rejected_without_persisting(resp)
+    return decision
+
+
+def _request_times(resp: Response) -> list[str]:
+    """Candidates for the server's ``now``: its Date header, and the second before it.
+
+    The server stamps condition times and managedFields with the time it handled the
+    request; the Date header is written a moment later, possibly in the next second.
+    """
+    date = resp.headers.get("date")
+    if not date:
+        return [_PLACEHOLDER_TIME]
+    try:
+        when = email.utils.parsedate_to_datetime(date).astimezone(UTC)
+    except (TypeError, ValueError):
+        return [_PLACEHOLDER_TIME]
+    return [(when - timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ") for s in (0, 1, 2)]
+
+
+def judge_update(
+    session: Session,
+    resp: Response,
+    *,
+    endpoint: str,
+    method: str,
+    name: str,
+    body: bytes,
+    content_type: str,
+    query: Query,
+    role: str,
+    stored: dict[str, Any] | None,
+) -> UpdateDecision:
+    """Fail unless the server answered a PUT/PATCH as kube-apiserver would."""
+    user = user_info(session.identity(role))
+    decision = None
+    for now in _request_times(resp):
+        candidate = decide_update(
+            endpoint,  # type: ignore[arg-type]
+            method,  # type: ignore[arg-type]
+            name,
+            body,
+            content_type,
+            query,
+            user,
+            authorizer_for(role),
+            stored=stored,
+            now=now,
+            user_agent=USER_AGENT,
+        )
+        decision = decision or candidate  # report against the Date header's second
+        if candidate.code != resp.status or candidate.code >= 300:
+            break
+        if not checks.diff(checks.without(resp.obj(), _RV), checks.without(candidate.body, _RV)):
+            decision = candidate
+            break
+    assert decision is not None
+    if decision.code < 300:
+        checks.status_code(resp, decision.code)
+        got = resp.obj()
+        if session.exact:
+            # managedFields are predicted too (the oracle runs the field manager).
+            problems = checks.diff(checks.without(got, _RV), checks.without(decision.body, _RV))
+            if problems:
+                raise AssertionError(
+                    f"{method} {endpoint} response differs:\n  " + "\n  ".join(problems)
+                )
+            if decision.warnings != resp.warnings:
+                raise AssertionError(
+                    f"Warning headers {resp.warnings!r}, expected {decision.warnings!r}"
+                )
+        else:
+            for part in ("spec", "status"):
+                checks.same_object(
+                    {part: got.get(part)}, {part: decision.body.get(part)}, f"{part} after write"
+                )
+        old_rv = ((stored or {}).get("metadata") or {}).get("resourceVersion")
+        new_rv = (got.get("metadata") or {}).get("resourceVersion")
+        if decision.noop and new_rv != old_rv:
+            raise AssertionError(f"no-op write changed resourceVersion {old_rv} -> {new_rv}")
+        if decision.persist and not decision.noop and new_rv == old_rv:
+            raise AssertionError(f"write kept resourceVersion {old_rv}")
         return decision
     if session.exact:
         checks.status_matches(

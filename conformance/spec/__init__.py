@@ -18,6 +18,9 @@ from conformance.spec.request import parse_subject_organizations, validate_reque
 from conformance.spec.rules import RULES, Rule, rule
 from conformance.spec.signer import validate_csr_signer_name, validate_signer_name
 from conformance.spec.status import API_VERSION, GROUP, KIND, LIST_KIND, RESOURCE, VERSION
+from conformance.spec.update import UpdateDecision, decide_update
+from conformance.spec.update_admission import Authorizer, admission_update, rbac_forbidden
+from conformance.spec.update_strategy import prepare_update, validate_update
 from conformance.spec.validation import (
     VALID_USAGES,
     validate_create,
@@ -34,16 +37,22 @@ __all__ = [
     "RULES",
     "VALID_USAGES",
     "VERSION",
+    "Authorizer",
     "CreateDecision",
     "DecodeResult",
     "FieldError",
     "Rule",
+    "UpdateDecision",
     "UserInfo",
+    "admission_update",
     "aggregate",
     "decide_create",
+    "decide_update",
     "decode_body",
     "parse_subject_organizations",
     "prepare_for_create",
+    "prepare_update",
+    "rbac_forbidden",
     "rule",
     "subject_restriction",
     "validate_create",
@@ -53,4 +62,5 @@ __all__ = [
     "validate_meta_path_segments",
     "validate_request",
     "validate_signer_name",
+    "validate_update",
 ]

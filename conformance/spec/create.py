@@ -299,6 +299,7 @@ def response_object(obj: Mapping[str, Any]) -> dict[str, Any]:
         k: v
         for k, v in dict(obj.get("metadata") or {}).items()
         if not (k in _OMITEMPTY_META and v in ("", 0, None, [], {}))
+        or (k == "deletionGracePeriodSeconds" and v is not None)
     }
     spec = {k: v for k, v in dict(obj.get("spec") or {}).items() if v not in (None, [], {})}
     for key in ("username", "uid"):

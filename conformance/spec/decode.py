@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from conformance.spec.goenc import CorruptInputError, b64decode
+from conformance.spec.goscan import syntax_error
 from conformance.spec.status import GROUP, KIND, VERSION
 
 # ---------------------------------------------------------------------------
@@ -105,6 +106,9 @@ def parse_json(body: bytes) -> Any:
             parse_constant=_reject_constant,
         )
     except json.JSONDecodeError as exc:
+        go_message = syntax_error(body)
+        if go_message is not None:
+            raise JSONSyntaxError(go_message, exact=True) from exc
         raise JSONSyntaxError(str(exc)) from exc
     return _normalize(value)
 
@@ -618,6 +622,9 @@ class DecodeResult:
     exact: bool = True
     message_prefix: str = ""
     rule: str = "CSR-CREATE-DECODE"
+    raw_error: str | None = None
+    """The decoder's own error text, before the create/update handler wraps it (what a
+    PATCH reports as the detail of its ``patch`` field error)."""
 
     @property
     def ok(self) -> bool:
@@ -651,6 +658,7 @@ def decode_body(body: bytes, *, strict: bool) -> DecodeResult:
             error=f"{prefix}{exc} ({summarize_data(body)})",
             exact=exc.exact,
             message_prefix=prefix,
+            raw_error=f"{INTERPRET_PREFIX}{exc}",
         )
     try:
         gvk = _interpret(doc)
@@ -659,7 +667,9 @@ def decode_body(body: bytes, *, strict: bool) -> DecodeResult:
         if not inner.startswith("unexpected GroupVersion"):
             inner = INTERPRET_PREFIX + inner
         msg = f"{UNRECOGNIZED_PREFIX}{inner} ({summarize_data(body)})"
-        return DecodeResult(None, None, error=msg, exact=exc.exact, message_prefix=msg)
+        return DecodeResult(
+            None, None, error=msg, exact=exc.exact, message_prefix=msg, raw_error=inner
+        )
 
     gvk = GVK(
         gvk.group if gvk.group or gvk.version else GROUP,
@@ -676,7 +686,14 @@ def decode_body(body: bytes, *, strict: bool) -> DecodeResult:
         # Exact only where the scheme certainly lacks the kind; other group/versions may
         # hold it, and then the error is a conversion failure instead.
         exact = gvk.group == GROUP and gvk.version not in _CERT_VERSIONS
-        return DecodeResult(None, gvk, error=prefix + detail, exact=exact, message_prefix=prefix)
+        return DecodeResult(
+            None,
+            gvk,
+            error=prefix + detail,
+            exact=exact,
+            message_prefix=prefix,
+            raw_error=detail,
+        )
 
     st = _State(strict=strict)
     try:
@@ -684,7 +701,12 @@ def decode_body(body: bytes, *, strict: bool) -> DecodeResult:
     except _Abort as exc:
         prefix = cannot_handle_prefix(gvk.kind, gvk.version)
         return DecodeResult(
-            None, gvk, error=prefix + exc.message, exact=exc.exact, message_prefix=prefix
+            None,
+            gvk,
+            error=prefix + exc.message,
+            exact=exc.exact,
+            message_prefix=prefix,
+            raw_error=exc.message,
         )
     if st.saved_error is not None:
         prefix = cannot_handle_prefix(gvk.kind, gvk.version)
@@ -696,6 +718,7 @@ def decode_body(body: bytes, *, strict: bool) -> DecodeResult:
             exact=st.saved_exact,
             message_prefix=prefix,
             rule=rule,
+            raw_error=st.saved_error,
         )
     result: dict[str, Any] = obj if isinstance(obj, dict) else {}
     result.pop("apiVersion", None)

@@ -138,6 +138,103 @@ _RULE_LIST: Final[tuple[Rule, ...]] = (
         "§6.4",
         "kube-apiserver-client CSRs with O=system:masters are refused with 403 on create",
     ),
+    Rule(
+        "CSR-ADM-APPROVE",
+        "§6.1, §6.3",
+        "Every /approval write needs approve on signers/<old signerName> or <domain>/* (403)",
+    ),
+    Rule(
+        "CSR-ADM-SIGN",
+        "§6.2, §6.3",
+        "A /status write that changes the certificate or conditions needs sign (403)",
+    ),
+    Rule(
+        "CSR-AUTHZ-RBAC",
+        "§6.3",
+        "update/patch on the resource or subresource needs RBAC; refused before anything else",
+    ),
+    # --- updates (§4.1 M5, §5, §10, §12) ---
+    Rule("CSR-IMM-SPEC", "§4.4 S8, §5", "spec never changes through any update endpoint"),
+    Rule(
+        "CSR-IMM-META",
+        "§4.1 M5, §5",
+        "uid, creationTimestamp, deletionTimestamp, deletionGracePeriodSeconds and generation "
+        "are kept or immutable; no new finalizers while deleting",
+    ),
+    Rule(
+        "CSR-SUB-MAIN-STATUS",
+        "§5.1",
+        "PUT/PATCH of the main resource silently keeps the old status",
+    ),
+    Rule(
+        "CSR-SUB-APPROVAL",
+        "§5.2",
+        "/approval replaces the condition list and silently keeps the old certificate",
+    ),
+    Rule(
+        "CSR-SUB-STATUS-AD",
+        "§5.3",
+        "/status reverts edits of Approved/Denied and rejects adding or removing them",
+    ),
+    Rule(
+        "CSR-SUB-STATUS-CERT",
+        "§4.7 K3, §5.3",
+        "/status may set the certificate once; later changes are refused",
+    ),
+    Rule(
+        "CSR-SUB-META",
+        "§5",
+        "labels, annotations, finalizers and ownerReferences change through all three endpoints",
+    ),
+    Rule(
+        "CSR-SUB-TIME",
+        "§5.4",
+        "/approval and /status fill zero condition timestamps (lastTransitionTime carried over)",
+    ),
+    Rule(
+        "CSR-SUB-NOOP",
+        "§5",
+        "A write that changes nothing persists nothing and keeps the resourceVersion",
+    ),
+    Rule("CSR-CONC-RV", "§12.3", "A stale resourceVersion gives 409 Conflict"),
+    Rule("CSR-CONC-UNCOND", "§5, §12.3", "An empty resourceVersion updates unconditionally"),
+    Rule("CSR-CONC-UID", "§12.4", "A PUT body uid that differs from the stored one gives 409"),
+    Rule("CSR-UPD-404", "§5, §1.3", "PUT and non-apply PATCH of a missing name give 404"),
+    Rule("CSR-UPD-NAME", "§5", "A body name that differs from the URL gives 400"),
+    Rule(
+        "CSR-UPD-DRYRUN",
+        "§11.1",
+        "A dry-run update answers like a real one but persists nothing",
+    ),
+    Rule(
+        "CSR-UPD-DECODE",
+        "§3.1.3, §5",
+        "PUT bodies decode like create bodies (400, strict field validation, apiVersion)",
+    ),
+    Rule("CSR-PATCH-JSON", "§10.4", "JSON patch (RFC 6902, json-patch v4 semantics)"),
+    Rule("CSR-PATCH-MERGE", "§10.5", "JSON merge patch (RFC 7386): lists replaced wholesale"),
+    Rule(
+        "CSR-PATCH-SMP",
+        "§10.6",
+        "Strategic merge patch: CSR lists replaced; finalizers and ownerReferences merged",
+    ),
+    Rule("CSR-PATCH-APPLY", "§10.9", "Server-side apply"),
+    Rule("CSR-PATCH-415", "§10.1", "An unsupported patch Content-Type gives 415"),
+    Rule(
+        "CSR-WIRE-PROTOBUF",
+        "§1",
+        "CSRs read and written as application/vnd.kubernetes.protobuf equal their JSON form",
+    ),
+    Rule(
+        "CSR-PATCH-OPTS",
+        "§10.2",
+        "Invalid PatchOptions/UpdateOptions give 422 with details.kind PatchOptions/UpdateOptions",
+    ),
+    Rule(
+        "CSR-PATCH-FIELDVAL",
+        "§10.7, §11.2",
+        "Unknown or duplicate fields in a patch result: Warn warns, Strict gives 422",
+    ),
     # --- reads (§7) ---
     Rule("CSR-READ-GET", "§7.1", "GET returns the stored object"),
     Rule("CSR-READ-404", "§7.1", "GET of a missing name gives 404 NotFound"),

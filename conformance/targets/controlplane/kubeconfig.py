@@ -44,6 +44,31 @@ def kubeconfig_dict(
     }
 
 
+def webhook_kubeconfig_dict(url: str, ca_pem: bytes) -> dict[str, Any]:
+    """The kubeconfig kube-apiserver reads to reach a webhook at ``url`` (path included).
+
+    The webhook asks for no client credentials, so the one user entry is empty.
+    """
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "webhook",
+                "cluster": {
+                    "server": url,
+                    "certificate-authority-data": base64.b64encode(ca_pem).decode(),
+                },
+            }
+        ],
+        "users": [{"name": "kube-apiserver", "user": {}}],
+        "contexts": [
+            {"name": "webhook", "context": {"cluster": "webhook", "user": "kube-apiserver"}}
+        ],
+        "current-context": "webhook",
+    }
+
+
 def write_kubeconfig_file(path: str | os.PathLike[str], config: Mapping[str, Any]) -> None:
     """Write ``config`` readable only by its owner, since it holds bearer tokens."""
     target = Path(path)

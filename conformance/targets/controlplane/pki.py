@@ -107,7 +107,7 @@ def new_ca(common_name: str, key: PrivateKey | None = None) -> KeyPair:
     return KeyPair(cert=cert, key=key)
 
 
-def new_serving_cert(ca: KeyPair, hosts: list[str]) -> KeyPair:
+def new_serving_cert(ca: KeyPair, hosts: list[str], common_name: str = "kube-apiserver") -> KeyPair:
     """A server certificate for ``hosts`` (IP addresses and DNS names mixed), signed by ``ca``."""
     key = new_ec_key()
     sans: list[x509.GeneralName] = []
@@ -119,7 +119,7 @@ def new_serving_cert(ca: KeyPair, hosts: list[str]) -> KeyPair:
     now = _now()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
         .issuer_name(ca.cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -162,6 +162,8 @@ class ClusterPKI:
     sa_private_key: Path
     cluster_signing_cert: Path
     cluster_signing_key: Path
+    token_webhook_cert: Path
+    token_webhook_key: Path
 
 
 def write_cluster_pki(directory: Path) -> ClusterPKI:
@@ -170,11 +172,13 @@ def write_cluster_pki(directory: Path) -> ClusterPKI:
     The cluster-signing CA uses RSA 2048 like kubeadm's default CA, so certificates
     kube-controller-manager issues look like those of a typical real cluster; it is
     also the API server's client CA, so kube-apiserver-client certificates it issues
-    authenticate, as on a kubeadm cluster.
+    authenticate, as on a kubeadm cluster. The token webhook's certificate comes from
+    the serving CA, which the API server is then told to trust for that webhook only.
     """
     directory.mkdir(parents=True, exist_ok=True)
     serving_ca = new_ca("csr-conformance-serving-ca")
     serving = new_serving_cert(serving_ca, ["127.0.0.1", "localhost"])
+    webhook = new_serving_cert(serving_ca, ["127.0.0.1"], common_name="csrc-token-webhook")
     signing_ca = new_ca("csr-conformance-cluster-ca", key=new_rsa_key())
     sa_key = new_ec_key()
 
@@ -186,10 +190,13 @@ def write_cluster_pki(directory: Path) -> ClusterPKI:
         sa_private_key=directory / "sa.key",
         cluster_signing_cert=directory / "cluster-ca.crt",
         cluster_signing_key=directory / "cluster-ca.key",
+        token_webhook_cert=directory / "token-webhook.crt",
+        token_webhook_key=directory / "token-webhook.key",
     )
     paths.serving_ca.write_bytes(serving_ca.cert_pem)
     serving.write(paths.serving_cert, paths.serving_key)
     signing_ca.write(paths.cluster_signing_cert, paths.cluster_signing_key)
+    webhook.write(paths.token_webhook_cert, paths.token_webhook_key)
     paths.sa_public_key.write_bytes(public_key_pem(sa_key))
     paths.sa_private_key.touch(mode=0o600)
     paths.sa_private_key.write_bytes(key_pem(sa_key))

@@ -2,7 +2,9 @@
 from a directory of binaries, envtest-style, for one run of the suite.
 
 Start-up order and why:
-1. PKI, token file and kubeconfigs are written to a private temp directory.
+1. PKI, token file and kubeconfigs are written to a private temp directory, and the
+   token webhook (see ``token_webhook``) starts serving the roles in
+   :data:`WEBHOOK_ROLES`, whose extra attributes the token file cannot hold.
 2. etcd starts; the API server is started only once etcd answers ``/health``, so a
    broken etcd is reported as such instead of as an API server that never got ready.
 3. kube-apiserver starts; we poll ``/readyz`` as admin until it says ok.
@@ -28,7 +30,7 @@ from typing import Final
 
 import urllib3
 
-from conformance.identities import ADMIN, ROLES, StaticUser, static_users
+from conformance.identities import ADMIN, ROLES, USER, StaticUser, static_users
 from conformance.targets.controlplane import rbac, teardown
 from conformance.targets.controlplane.api import ApiClient
 from conformance.targets.controlplane.assets import (
@@ -39,9 +41,14 @@ from conformance.targets.controlplane.assets import (
     check_binaries,
 )
 from conformance.targets.controlplane.errors import ControlPlaneError
-from conformance.targets.controlplane.kubeconfig import kubeconfig_dict, write_kubeconfig_file
+from conformance.targets.controlplane.kubeconfig import (
+    kubeconfig_dict,
+    webhook_kubeconfig_dict,
+    write_kubeconfig_file,
+)
 from conformance.targets.controlplane.pki import ClusterPKI, write_cluster_pki
 from conformance.targets.controlplane.process import Process, free_port, stop_all
+from conformance.targets.controlplane.token_webhook import TokenWebhook
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,8 @@ CSR_CONTROLLERS: Final = (
     "certificatesigningrequest-approving-controller",
     "certificatesigningrequest-cleaner-controller",
 )
+WEBHOOK_ROLES: Final = (USER,)
+"""Roles authenticated by the token webhook rather than the token file."""
 STOP_GRACE_SECONDS: Final = 5.0
 _POLL_SECONDS: Final = 0.1
 _PORT_ATTEMPTS: Final = 3
@@ -90,6 +99,7 @@ class ControlPlane:
         self._etcd: Process | None = None
         self._apiserver: Process | None = None
         self._kcm: Process | None = None
+        self._webhook: TokenWebhook | None = None
         self._api: ApiClient | None = None
         self._url: str | None = None
         self._version: str | None = None
@@ -144,8 +154,13 @@ class ControlPlane:
             raise
 
     def stop(self) -> None:
-        """Kill the processes (SIGTERM, then SIGKILL) and remove the temp directory."""
+        """Kill the processes (SIGTERM, then SIGKILL), stop the token webhook's thread
+        and remove the temp directory."""
         self._stop_processes()
+        # After kube-apiserver, so no review is cut off while it still serves requests.
+        if self._webhook is not None:
+            self._webhook.stop()
+            self._webhook = None
         if self._api is not None:
             self._api.close()
             self._api = None
@@ -184,6 +199,7 @@ class ControlPlane:
             self._tmp = Path(tempfile.mkdtemp(prefix="csr-conformance-cp-"))
             self._pki = write_cluster_pki(self._tmp / "pki")
             self._write_token_file()
+            self._start_webhook()
         assert self._pki is not None
         self._mark("pki", t0)
         logs = self.log_dir or self._tmp / "logs"
@@ -220,12 +236,29 @@ class ControlPlane:
 
     def _write_token_file(self) -> None:
         assert self._tmp is not None
-        rows = [(u.token, u.username, u.uid, ",".join(u.groups)) for u in self.users.values()]
+        rows = [
+            (u.token, u.username, u.uid, ",".join(u.groups))
+            for u in self.users.values()
+            if u.role not in WEBHOOK_ROLES
+        ]
         rows.append((self._kcm_token, KCM_USERNAME, "uid-csrc-kcm", "system:masters"))
         path = self._tmp / "tokens.csv"
         path.touch(mode=0o600)
         # Quote every field: the groups column holds commas.
         path.write_text("".join(",".join(f'"{f}"' for f in row) + "\n" for row in rows))
+
+    def _start_webhook(self) -> None:
+        assert self._tmp is not None and self._pki is not None
+        self._webhook = TokenWebhook(
+            [self.users[role] for role in WEBHOOK_ROLES],
+            self._pki.token_webhook_cert,
+            self._pki.token_webhook_key,
+        )
+        self._webhook.start()
+        write_kubeconfig_file(
+            self._tmp / "token-webhook.kubeconfig",
+            webhook_kubeconfig_dict(self._webhook.url, self.ca_pem),
+        )
 
     def _write_kcm_kubeconfig(self, url: str) -> None:
         assert self._tmp is not None
@@ -297,6 +330,8 @@ class ControlPlane:
             # authenticate, as they do on a kubeadm cluster.
             f"--client-ca-file={pki.cluster_signing_cert}",
             f"--token-auth-file={self._tmp / 'tokens.csv'}",
+            f"--authentication-token-webhook-config-file={self._tmp / 'token-webhook.kubeconfig'}",
+            "--authentication-token-webhook-version=v1",
             "--authorization-mode=RBAC",
             f"--service-account-issuer=https://127.0.0.1:{port}",
             f"--service-account-key-file={pki.sa_public_key}",

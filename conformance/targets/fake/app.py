@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, Literal
 
 from aiohttp import web
 
@@ -22,8 +22,11 @@ from conformance.targets.fake.context import STATE_KEY, Call, ServerState
 from conformance.targets.fake.handlers import create as create_handlers
 from conformance.targets.fake.handlers import delete as delete_handlers
 from conformance.targets.fake.handlers import discovery as discovery_handlers
+from conformance.targets.fake.handlers import openapi as openapi_handlers
 from conformance.targets.fake.handlers import read as read_handlers
 from conformance.targets.fake.handlers import review as review_handlers
+from conformance.targets.fake.handlers import update as update_handlers
+from conformance.targets.fake.handlers.update_faults import rbac_filter_open
 from conformance.targets.fake.requestinfo import parse_request_info
 from conformance.targets.fake.resources import (
     AUTHENTICATION_V1,
@@ -130,6 +133,9 @@ def route(call: Call) -> tuple[Handler, tuple[str, ...]] | int | None:
     elif path.rstrip("/") == "/api/v1":
         produces = ()
         table = {"GET": lambda: discovery_handlers.resource_list(call, CORE_V1)}
+    elif path == "/openapi" or path.startswith("/openapi/"):
+        produces = ()
+        table = {"GET": lambda: openapi_handlers.serve(call)}
     elif path == _SSR_PATH:
         table = {"POST": lambda: review_handlers.create_self_subject_review(call)}
     elif path == _CSR_BASE:
@@ -148,10 +154,16 @@ def route(call: Call) -> tuple[Handler, tuple[str, ...]] | int | None:
             table = {
                 "GET": lambda: read_handlers.get(call, name),
                 "DELETE": lambda: delete_handlers.delete(call, name),
+                "PUT": lambda: update_handlers.write(call, name, "main", "PUT"),
+                "PATCH": lambda: update_handlers.write(call, name, "main", "PATCH"),
             }
         elif rest[1] in ("status", "approval"):
-            sub = rest[1]
-            table = {"GET": lambda: read_handlers.get(call, name, sub)}
+            sub: Literal["status", "approval"] = "status" if rest[1] == "status" else "approval"
+            table = {
+                "GET": lambda: read_handlers.get(call, name, sub),
+                "PUT": lambda: update_handlers.write(call, name, sub, "PUT"),
+                "PATCH": lambda: update_handlers.write(call, name, sub, "PATCH"),
+            }
         else:
             return None
     else:
@@ -189,7 +201,9 @@ async def dispatch(request: web.Request) -> web.Response:
     user = state.authenticator.authenticate(request.headers.get("Authorization"), ssl_object)
     if user is None:
         return respond(request, 401, st.unauthorized())
-    if not authorize(user, info):
+    if not authorize(user, info) and not rbac_filter_open(
+        state.faults, info.verb, info.resource, info.subresource
+    ):
         denied = respond(request, 403, forbidden_status(user, info))
         denied.headers["X-Content-Type-Options"] = "nosniff"
         return denied

@@ -1,9 +1,8 @@
 """Who is calling: bearer tokens from the static user table, or a client certificate.
 
 The fake provisions the same four users as the control-plane target
-(``conformance.identities.static_users``), and gives the unprivileged user extra
-attributes that kube-apiserver's static token file cannot express, so the identity
-properties see ``spec.extra`` filled in on at least one target. Like kube-apiserver with
+(``conformance.identities.static_users``), extra attributes of the unprivileged user
+included, so both targets fill ``spec.extra`` alike. Like kube-apiserver with
 anonymous auth off, a request with no credentials or an unknown token gets 401; a client
 certificate signed by the fake's CA authenticates as CN with its O entries as groups, and
 wins over a token when both are sent (x509 runs first in the union authenticator).
@@ -16,12 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from conformance.identities import USER, StaticUser, static_users
+from conformance.identities import StaticUser
 
 AUTHENTICATED_GROUP: Final = "system:authenticated"
-
-USER_EXTRA: Final[Mapping[str, tuple[str, ...]]] = {"csrc.example.com/team": ("a", "b")}
-"""Extra attributes the fake's unprivileged user carries (exercises ``spec.extra``)."""
 
 
 @dataclass(frozen=True)
@@ -48,21 +44,6 @@ class Principal:
 
 def _with_authenticated(groups: tuple[str, ...]) -> tuple[str, ...]:
     return groups if AUTHENTICATED_GROUP in groups else (*groups, AUTHENTICATED_GROUP)
-
-
-def fake_users(token_prefix: str = "csrc") -> dict[str, StaticUser]:
-    """The fake's copy of the static users, with extra attributes on the plain user."""
-    users = static_users(token_prefix)
-    plain = users[USER]
-    users[USER] = StaticUser(
-        role=plain.role,
-        username=plain.username,
-        uid=plain.uid,
-        groups=plain.groups,
-        extra=dict(USER_EXTRA),
-        token=plain.token,
-    )
-    return users
 
 
 class Authenticator:

@@ -1,9 +1,17 @@
 """Who may do what: a small RBAC-like table and kube-apiserver's Forbidden message.
 
-The table is deliberately tiny: ``system:masters`` may do anything; every authenticated
-user may read discovery and create SelfSubjectReviews; the suite's three non-admin roles
-may create, read, list, watch and delete CSRs. Approve and sign on ``signers`` (and
-updates to ``/approval`` and ``/status``) will be added as further :class:`Rule` rows.
+The table is deliberately tiny and grants what the control plane's RBAC grants
+(``conformance.targets.controlplane.rbac``): ``system:masters`` may do anything; every
+authenticated user may read discovery and OpenAPI and create SelfSubjectReviews; the
+unprivileged user may create, read, list, watch and delete CSRs; the approver and the
+signer may create, read, list and watch CSRs, and may update and patch ``/approval`` (the
+approver) or ``/status`` (the signer), holding ``approve`` or ``sign`` on ``signers`` for
+:data:`conformance.identities.SCOPED_SIGNER` only. Nobody but the admin may update or
+patch the main resource.
+
+:func:`authorizer_for` exposes the same table in the shape the update oracle's admission
+step asks questions in, so the fake's 403s from the filter and from the CSR admission
+plugins come from one policy.
 
 Upstream: apiserver ``endpoints/filters/authorization.go`` and
 ``endpoints/handlers/responsewriters/errors.go`` (``ForbiddenStatusError``,
@@ -13,10 +21,11 @@ Upstream: apiserver ``endpoints/filters/authorization.go`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from conformance.identities import APPROVER, SIGNER, USER
+from conformance.identities import APPROVER, SCOPED_SIGNER, SIGNER, USER
 from conformance.spec.fielderrors import go_quote
 from conformance.spec.status import GROUP, RESOURCE
 from conformance.targets.fake.authn import AUTHENTICATED_GROUP, Principal
@@ -64,7 +73,10 @@ class Rule:
         return not self.resource_names or info.name in self.resource_names
 
 
-_CSR_USER_VERBS: Final = ("create", "get", "list", "watch", "delete", "deletecollection")
+_CSR_READ_CREATE: Final = ("create", "get", "list", "watch")
+_CSR_USER_VERBS: Final = (*_CSR_READ_CREATE, "delete", "deletecollection")
+_SUBRESOURCE_WRITE: Final = ("update", "patch")
+SIGNERS: Final = "signers"
 
 RULES: Final[tuple[Rule, ...]] = (
     Rule(f"group:{MASTERS_GROUP}", ("*",), ("*",), ("*",), paths=("*",)),
@@ -88,10 +100,13 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     # system:basic-user
     Rule(f"group:{AUTHENTICATED_GROUP}", ("create",), (AUTH_GROUP,), ("selfsubjectreviews",)),
-    *(
-        Rule(f"role:{role}", _CSR_USER_VERBS, (GROUP,), (RESOURCE,))
-        for role in (USER, APPROVER, SIGNER)
-    ),
+    Rule(f"role:{USER}", _CSR_USER_VERBS, (GROUP,), (RESOURCE,)),
+    Rule(f"role:{APPROVER}", _CSR_READ_CREATE, (GROUP,), (RESOURCE,)),
+    Rule(f"role:{APPROVER}", _SUBRESOURCE_WRITE, (GROUP,), (f"{RESOURCE}/approval",)),
+    Rule(f"role:{APPROVER}", ("approve",), (GROUP,), (SIGNERS,), (SCOPED_SIGNER,)),
+    Rule(f"role:{SIGNER}", _CSR_READ_CREATE, (GROUP,), (RESOURCE,)),
+    Rule(f"role:{SIGNER}", _SUBRESOURCE_WRITE, (GROUP,), (f"{RESOURCE}/status",)),
+    Rule(f"role:{SIGNER}", ("sign",), (GROUP,), (SIGNERS,), (SCOPED_SIGNER,)),
 )
 """The whole policy; any allowing rule allows. The admin needs no role rule: its
 ``system:masters`` group is allowed everything."""
@@ -99,6 +114,41 @@ RULES: Final[tuple[Rule, ...]] = (
 
 def authorize(who: Principal, info: RequestInfo, rules: tuple[Rule, ...] = RULES) -> bool:
     return any(r.applies_to(who) and r.allows(info) for r in rules)
+
+
+Authorizer = Callable[[str, str, str], bool]
+"""``authorizer(verb, resource, name)`` in certificates.k8s.io at cluster scope; the
+shape ``conformance.spec.update_admission`` asks its questions in."""
+
+
+def resource_attributes(verb: str, resource: str, name: str) -> RequestInfo:
+    """A cluster-scoped resource request in certificates.k8s.io, as the authorizer sees it.
+
+    ``resource`` may carry a subresource (``certificatesigningrequests/approval``); the
+    admission plugins' ``signers`` checks are such requests too (a SubjectAccessReview
+    with ``resource: signers`` and the signer, or ``<domain>/*``, as the name).
+    """
+    base, _, sub = resource.partition("/")
+    return RequestInfo(
+        path="",
+        verb=verb,
+        is_resource_request=True,
+        api_prefix="apis",
+        api_group=GROUP,
+        api_version="*",
+        resource=base,
+        subresource=sub,
+        name=name,
+    )
+
+
+def authorizer_for(who: Principal, rules: tuple[Rule, ...] = RULES) -> Authorizer:
+    """The fake's policy for one caller, as the update oracle's ``authorizer``."""
+
+    def allowed(verb: str, resource: str, name: str) -> bool:
+        return authorize(who, resource_attributes(verb, resource, name), rules)
+
+    return allowed
 
 
 def forbidden_message(who: Principal, info: RequestInfo) -> str:

@@ -169,6 +169,107 @@ _FAULT_LIST: Final[tuple[Fault, ...]] = (
         "discovery omits the certificatesigningrequests/approval subresource",
         ("CSR-DISC",),
     ),
+    # --- update paths (PUT/PATCH on the main resource, /approval, /status) ---
+    Fault(
+        "status-via-main",
+        "PUT/PATCH of the main resource stores the status it was sent instead of keeping the "
+        "old one",
+        ("CSR-SUB-MAIN-STATUS",),
+    ),
+    Fault(
+        "patch-persists-spec",
+        "a PATCH of the main resource stores spec changes (PUT still keeps the old spec)",
+        ("CSR-IMM-SPEC",),
+    ),
+    Fault(
+        "status-can-approve",
+        "/status treats conditions like /approval: Approved and Denied may be added or edited",
+        ("CSR-SUB-STATUS-AD", "CSR-VAL-C7"),
+    ),
+    Fault(
+        "approval-sets-certificate",
+        "/approval stores status.certificate instead of keeping the old one",
+        ("CSR-SUB-APPROVAL",),
+    ),
+    Fault(
+        "approved-and-denied",
+        "a CSR may carry both Approved and Denied (the mutual-exclusion check is missing)",
+        ("CSR-VAL-C5", "CSR-SUB-APPROVAL"),
+    ),
+    Fault(
+        "approval-removable",
+        "/approval may remove Approved, Denied and Failed conditions",
+        ("CSR-VAL-C6", "CSR-SUB-APPROVAL"),
+    ),
+    Fault(
+        "certificate-replaceable",
+        "/status may replace or clear a certificate that is already set",
+        ("CSR-SUB-STATUS-CERT", "CSR-VAL-K3"),
+    ),
+    Fault(
+        "stale-rv-accepted",
+        "an update carrying a stale metadata.resourceVersion succeeds instead of 409 Conflict",
+        ("CSR-CONC-RV",),
+    ),
+    Fault(
+        "uid-mismatch-accepted",
+        "a PUT whose body uid differs from the stored uid succeeds instead of 409",
+        ("CSR-CONC-UID",),
+    ),
+    Fault(
+        "smp-merges-conditions",
+        "a strategic merge patch merges status.conditions by type instead of replacing the list",
+        ("CSR-PATCH-SMP",),
+    ),
+    Fault(
+        "timestamps-overwritten",
+        "/approval and /status stamp every submitted condition's lastUpdateTime with the "
+        "request time, replacing the client's value",
+        ("CSR-SUB-TIME",),
+    ),
+    Fault(
+        "noop-bumps-rv",
+        "a write that changes nothing still takes a new resourceVersion and sends MODIFIED",
+        ("CSR-SUB-NOOP",),
+    ),
+    Fault(
+        "approve-without-verb",
+        "/approval writes are admitted without approve permission on the signer",
+        ("CSR-ADM-APPROVE",),
+    ),
+    Fault(
+        "sign-without-verb",
+        "/status writes that change the certificate or conditions are admitted without sign "
+        "permission on the signer",
+        ("CSR-ADM-SIGN",),
+    ),
+    Fault(
+        "approval-ignores-metadata",
+        "/approval drops label, annotation, finalizer and ownerReference changes",
+        ("CSR-SUB-META",),
+    ),
+    Fault(
+        "put-creates",
+        "PUT of a missing name creates the object (201) instead of 404",
+        ("CSR-UPD-404",),
+    ),
+    Fault(
+        "name-mismatch-accepted",
+        "a PUT or PATCH whose body name differs from the URL updates the URL's object instead "
+        "of 400",
+        ("CSR-UPD-NAME",),
+    ),
+    Fault(
+        "unknown-patch-type-as-merge",
+        "a PATCH with an unsupported Content-Type is applied as a JSON merge patch instead of 415",
+        ("CSR-PATCH-415",),
+    ),
+    Fault(
+        "subresource-rbac-open",
+        "any authenticated user may update and patch /approval and /status (only the admission "
+        "plugins still check approve and sign)",
+        ("CSR-AUTHZ-RBAC",),
+    ),
 )
 
 FAULTS: Final[dict[str, Fault]] = {f.name: f for f in _FAULT_LIST}

@@ -23,9 +23,9 @@ from types import FrameType, TracebackType
 
 from aiohttp import web
 
-from conformance.identities import StaticUser
+from conformance.identities import StaticUser, static_users
 from conformance.targets.fake.app import build_app
-from conformance.targets.fake.authn import Authenticator, fake_users
+from conformance.targets.fake.authn import Authenticator
 from conformance.targets.fake.certs import CertificateAuthority, KeyPair, server_ssl_context
 from conformance.targets.fake.config import FakeConfig
 from conformance.targets.fake.context import ServerState
@@ -57,7 +57,7 @@ class FakeServer:
     def __init__(self, config: FakeConfig = _DEFAULT_CONFIG) -> None:
         check_fault_names(config.faults)
         self.config = config
-        self.users: dict[str, StaticUser] = fake_users()
+        self.users: dict[str, StaticUser] = static_users()
         self.ca: CertificateAuthority | None = None
         self._ssl: ssl.SSLContext | None = None
         self._sock: socket.socket | None = None

@@ -44,6 +44,10 @@ class Event:
 Listener = Callable[[Event], None]
 
 
+class StaleWrite(Exception):
+    """The object changed since the writer read it (a compare-and-swap lost)."""
+
+
 class Store:
     """In-memory objects of one resource, keyed by name."""
 
@@ -105,13 +109,18 @@ class Store:
             self._emit(Event(ADDED, copy.deepcopy(stored), rv))
             return copy.deepcopy(stored)
 
-    def update(self, obj: Obj) -> Obj:
-        """Replace an existing object, stamping the next resourceVersion."""
+    def update(self, obj: Obj, *, expected_rv: str | None = None) -> Obj:
+        """Replace an existing object, stamping the next resourceVersion.
+
+        With ``expected_rv`` the write happens only if the stored object still has that
+        resourceVersion (etcd's compare-and-swap); otherwise :class:`StaleWrite`.
+        """
         with self._lock:
             stored = copy.deepcopy(obj)
             name = stored["metadata"]["name"]
             if name not in self._objects:
                 raise KeyError(name)
+            self._check(name, expected_rv)
             rv = self._next_rv()
             stored["metadata"]["resourceVersion"] = str(rv)
             go_order_metadata(stored)
@@ -119,15 +128,23 @@ class Store:
             self._emit(Event(MODIFIED, copy.deepcopy(stored), rv))
             return copy.deepcopy(stored)
 
-    def delete(self, name: str) -> Obj:
+    def delete(self, name: str, *, expected_rv: str | None = None) -> Obj:
         """Remove an object; the DELETED event carries its last state with the new RV."""
         with self._lock:
+            self._check(name, expected_rv)
             gone = self._objects.pop(name)
             rv = self._next_rv()
             final = copy.deepcopy(gone)
             final["metadata"]["resourceVersion"] = str(rv)
             self._emit(Event(DELETED, copy.deepcopy(final), rv))
             return gone
+
+    def _check(self, name: str, expected_rv: str | None) -> None:
+        if expected_rv is None:
+            return
+        current = self._objects.get(name)
+        if current is None or current["metadata"].get("resourceVersion") != expected_rv:
+            raise StaleWrite(name)
 
     # -- events ------------------------------------------------------------
 

@@ -5,6 +5,12 @@ show through: compact JSON with a trailing newline, ``<``, ``>`` and ``&`` escap
 ``\\u003c`` and friends (Go's HTML-safe encoder), pretty output for curl, ``Warning``
 headers in the ``299 - "text"`` form, and 406 for an Accept header nothing satisfies.
 
+Protobuf (``application/vnd.kubernetes.protobuf``) is served for the documents
+``conformance.wire.protobuf`` can encode (CSRs, CSR lists, Status), because typed
+clients such as ``kubectl certificate approve`` ask for it. Error responses and other
+responses without an explicit rendering are negotiated from the Accept header the way
+kube-apiserver's ``ErrorNegotiated`` does: JSON, YAML or protobuf, JSON when nothing fits.
+
 Upstream: apimachinery ``runtime/serializer/json``, apiserver
 ``endpoints/handlers/negotiation`` and ``endpoints/handlers/responsewriters``,
 ``endpoints/warning`` (``NewWarningHeader``).
@@ -23,9 +29,11 @@ import yaml
 from aiohttp import web
 
 from conformance.spec import status as spec_status
+from conformance.wire import protobuf
 
 JSON: Final = "application/json"
 YAML: Final = "application/yaml"
+PROTOBUF: Final = protobuf.MEDIA_TYPE
 
 _HTML_ESCAPES: Final = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 _HTML_RE: Final = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
@@ -50,10 +58,33 @@ def go_json_bytes(obj: Any, *, pretty: bool = False) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+class _GoYamlDumper(yaml.SafeDumper):
+    """Scalars styled as go-yaml v2 styles them: a string that would read back as another
+    type (``"true"``, ``"1"``, a timestamp) in double quotes, other strings needing quotes
+    in single quotes, multi-line strings as literal blocks, and no line folding."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    tag = "tag:yaml.org,2002:str"
+    if "\n" in value:
+        return dumper.represent_scalar(tag, value, style="|")
+    if not value or dumper.resolve(yaml.ScalarNode, value, (True, False)) != tag:  # type: ignore[no-untyped-call]
+        return dumper.represent_scalar(tag, value, style='"')
+    return dumper.represent_scalar(tag, value)
+
+
+_GoYamlDumper.add_representer(str, _represent_str)
+
+
 def yaml_bytes(obj: Any) -> bytes:
     # sigs.k8s.io/yaml goes through a Go map, so keys come out sorted.
-    return yaml.safe_dump(
-        obj, sort_keys=True, default_flow_style=False, allow_unicode=True
+    return yaml.dump(
+        obj,
+        Dumper=_GoYamlDumper,
+        sort_keys=True,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30,
     ).encode()
 
 
@@ -111,7 +142,7 @@ def parse_accept(header: str) -> list[MediaRange]:
 class Rendering:
     """What a negotiated response will be: a media type plus an optional transform."""
 
-    media_type: str  # application/json or application/yaml
+    media_type: str  # application/json, application/yaml or application/vnd.kubernetes.protobuf
     transform: str = ""  # "", "Table", "PartialObjectMetadata", "APIGroupDiscoveryList"
     transform_version: str = ""
 
@@ -123,13 +154,19 @@ class NotAcceptable(Exception):
     """No Accept clause names something the endpoint can produce."""
 
 
-def negotiate(accept: str | None, transforms: Iterable[tuple[str, str, str]] = ()) -> Rendering:
+def negotiate(
+    accept: str | None,
+    transforms: Iterable[tuple[str, str, str]] = (),
+    *,
+    protobuf: bool = False,
+) -> Rendering:
     """Choose a rendering for ``accept``; ``transforms`` lists (as, g, v) the endpoint allows.
 
     A clause asking for a transform the endpoint does not offer is skipped, as
     kube-apiserver skips it, so ``as=Table,application/json`` falls back to plain JSON on
-    discovery endpoints. Protobuf is not served by the fake, so a protobuf-only Accept
-    falls through to 406 like any other unsupported type.
+    discovery endpoints. ``protobuf`` says whether the endpoint's documents can be sent
+    as protobuf (transforms never are); otherwise a protobuf-only Accept falls through
+    to 406 like any other unsupported type.
     """
     allowed = list(transforms)
     if not accept or not accept.strip():
@@ -149,6 +186,8 @@ def negotiate(accept: str | None, transforms: Iterable[tuple[str, str, str]] = (
             return Rendering(JSON)
         if r.matches(YAML):
             return Rendering(YAML)
+        if protobuf and r.full == PROTOBUF:
+            return Rendering(PROTOBUF)
     raise NotAcceptable
 
 
@@ -189,12 +228,22 @@ def respond(
     """A complete API response with kube-apiserver's usual headers.
 
     ``warning_headers`` are complete ``Warning`` header values (``299 - "…"``), one
-    header line each, in order.
+    header line each, in order. Without a ``rendering`` the representation is
+    negotiated from the Accept header (errors and plain objects); a document protobuf
+    cannot carry goes out as JSON.
     """
-    media = rendering.media_type if rendering else JSON
+    if rendering is None:
+        rendering = negotiated_rendering(request)
+    media = rendering.media_type
+    payload = b""
+    if media == PROTOBUF:
+        try:
+            payload = protobuf.encode(body)
+        except protobuf.ProtobufError:
+            media = JSON
     if media == YAML:
         payload = yaml_bytes(body)
-    else:
+    elif media == JSON:
         payload = go_json_bytes(body, pretty=wants_pretty(request))
     content_type = media
     if rendering and rendering.transform == "APIGroupDiscoveryList":
@@ -206,6 +255,14 @@ def respond(
     for w in warning_headers:
         resp.headers.add("Warning", w)
     return resp
+
+
+def negotiated_rendering(request: web.Request) -> Rendering:
+    """What ``ErrorNegotiated`` picks: the best plain media type the client accepts."""
+    try:
+        return negotiate(request.headers.get("Accept"), protobuf=True)
+    except NotAcceptable:
+        return Rendering(JSON)
 
 
 def plain_not_found(request: web.Request) -> web.Response:

@@ -10,15 +10,14 @@ an ADDED event. Faults hook in before and after that one call (see ``create_faul
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from conformance.spec import status as st
 from conformance.spec.create import MAX_GENERATE_NAME_ATTEMPTS, UserInfo, decide_create
 from conformance.targets.fake.authn import Principal
+from conformance.targets.fake.bodies import as_json
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.handlers.create_faults import (
     bend_invalid,
@@ -39,38 +38,15 @@ def user_info(principal: Principal) -> UserInfo:
     )
 
 
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def _yaml_to_json(body: bytes) -> bytes:
-    """kube-apiserver converts YAML bodies to JSON before decoding; so does the fake."""
-    doc = yaml.safe_load(body) if body.strip() else None
-    return json.dumps(doc).encode()
-
-
 async def create(call: Call) -> web.Response:
     request = call.request
     state = call.state
     faults = call.faults
     body = await request.read()
-    content_type = request.headers.get("Content-Type")
-    if _media_type(content_type) == "application/yaml":
-        try:
-            body = _yaml_to_json(body)
-        except yaml.YAMLError as e:
-            return respond(request, 400, st.bad_request(f"error converting YAML to JSON: {e}"))
-        content_type = "application/json"
-    elif _media_type(content_type) == "application/vnd.kubernetes.protobuf":
-        # The fake does not decode protobuf; it says so the way a server without a
-        # protobuf serializer would.
-        return respond(
-            request,
-            415,
-            st.unsupported_media_type(
-                "application/vnd.kubernetes.protobuf", ("application/json", "application/yaml")
-            ),
-        )
+    converted = as_json(body, request.headers.get("Content-Type"))
+    if converted.error is not None:
+        return respond(request, 400, converted.error)
+    body, content_type = converted.data, converted.content_type
 
     query = {k: request.query.getall(k) for k in request.query}
     dry_run = bool(query.get("dryRun"))

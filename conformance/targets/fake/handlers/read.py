@@ -15,7 +15,7 @@ from aiohttp import web
 from conformance.spec import status as st
 from conformance.targets.fake import table as tables
 from conformance.targets.fake.context import Call
-from conformance.targets.fake.objects import list_item, partial_metadata
+from conformance.targets.fake.objects import list_item, partial_metadata, with_type_meta
 from conformance.targets.fake.selectors import (
     ListSelectors,
     SelectorError,
@@ -57,14 +57,14 @@ def render_object(
     elif rendering.transform == "PartialObjectMetadata":
         body = partial_metadata(obj)
     else:
-        body = obj
+        body = with_type_meta(obj)
     return respond(call.request, code, body, rendering=rendering)
 
 
 async def get(call: Call, name: str, subresource: str = "") -> web.Response:
     transforms = GET_TRANSFORMS if subresource != "approval" else ()
     try:
-        rendering = negotiate(call.request.headers.get("Accept"), transforms)
+        rendering = negotiate(call.request.headers.get("Accept"), transforms, protobuf=True)
     except NotAcceptable:
         return respond(call.request, 406, not_acceptable_status())
     obj = call.state.store.get(name)
@@ -96,7 +96,7 @@ def list_body(call: Call, rv: int, items: list[dict[str, Any]]) -> dict[str, Any
 
 async def list_(call: Call) -> web.Response:
     try:
-        rendering = negotiate(call.request.headers.get("Accept"), LIST_TRANSFORMS)
+        rendering = negotiate(call.request.headers.get("Accept"), LIST_TRANSFORMS, protobuf=True)
     except NotAcceptable:
         return respond(call.request, 406, not_acceptable_status())
     try:
