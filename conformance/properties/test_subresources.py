@@ -22,7 +22,7 @@ from conformance.properties.support import current_session
 from conformance.session import Session
 from strategies.csr import valid_csr
 from strategies.names import custom_signer_names
-from strategies.updates import CUSTOM_TYPES, certificate_values
+from strategies.updates import CUSTOM_TYPES, certificate_values, spec_edits
 
 _ZERO_TIMES = {"lastUpdateTime": None, "lastTransitionTime": None}
 
@@ -281,3 +281,133 @@ def test_put_to_the_wrong_object_is_refused(csr: dict[str, Any], endpoint: str, 
         )
         if case == "missing" and session.client(ADMIN).get(target).status != 404:
             raise AssertionError("PUT of a missing name created it")
+
+
+_PATCH_TYPES = {
+    "merge": "application/merge-patch+json",
+    "smp": "application/strategic-merge-patch+json",
+    "json": "application/json-patch+json",
+}
+
+
+def _patch_body(kind: str, section: str, values: dict[str, Any]) -> Any:
+    if kind == "json":
+        return [
+            {"op": "add", "path": f"/{section}/{key}", "value": value}
+            for key, value in values.items()
+        ]
+    return {section: values}
+
+
+@given(
+    csr=valid_csr(junk=False),
+    edit=spec_edits().filter(bool),
+    kind=st.sampled_from(sorted(_PATCH_TYPES)),
+)
+@rules("CSR-IMM-SPEC", "CSR-PATCH-JSON", "CSR-PATCH-MERGE", "CSR-PATCH-SMP", "CSR-SUB-NOOP")
+def test_patches_never_change_spec(csr: dict[str, Any], edit: dict[str, Any], kind: str) -> None:
+    """A patch of spec fields on the main resource is answered 200 and changes nothing."""
+    session = current_session()
+    with session.example() as ex:
+        obj = _create(session, csr, ex)
+        name = obj["metadata"]["name"]
+        _write(
+            session,
+            ADMIN,
+            "main",
+            "PATCH",
+            name,
+            _patch_body(kind, "spec", edit),
+            _PATCH_TYPES[kind],
+        )
+        after = session.client(ADMIN).get(name).obj()
+        if after.get("spec") != obj.get("spec"):
+            raise AssertionError("a spec patch was persisted")
+
+
+@given(
+    csr=valid_csr(junk=False),
+    first=st.sampled_from(["Approved", "Denied"]),
+    kind=st.sampled_from(["put", "merge", "smp"]),
+    keep=st.booleans(),
+)
+@rules("CSR-VAL-C5", "CSR-VAL-C6", "CSR-SUB-APPROVAL")
+def test_approved_and_denied_never_coexist(
+    csr: dict[str, Any], first: str, kind: str, keep: bool
+) -> None:
+    """Once approved a CSR cannot be denied (nor the reverse), whether the request keeps
+    the first condition (both present: 422) or drops it (removal: 422)."""
+    session = current_session()
+    with session.example() as ex:
+        obj = _create(session, csr, ex)
+        name = obj["metadata"]["name"]
+        done = _write(
+            session,
+            ADMIN,
+            "approval",
+            "PUT",
+            name,
+            _with_conditions(obj, [{"type": first, "status": "True"}]),
+        )
+        other = "Denied" if first == "Approved" else "Approved"
+        conds = [{"type": first, "status": "True"}] if keep else []
+        conds.append({"type": other, "status": "True"})
+        if kind == "put":
+            _write(session, ADMIN, "approval", "PUT", name, _with_conditions(done.obj(), conds))
+        else:
+            _write(
+                session,
+                ADMIN,
+                "approval",
+                "PATCH",
+                name,
+                {"status": {"conditions": conds}},
+                _PATCH_TYPES[kind],
+            )
+        types = {c.get("type") for c in _conditions_of(session, name)}
+        if {"Approved", "Denied"} <= types:
+            raise AssertionError("Approved and Denied are both stored")
+
+
+@given(
+    csr=valid_csr(junk=False),
+    first=certificate_values(),
+    second=certificate_values(),
+    kind=st.sampled_from(["put", "merge", "json"]),
+)
+@rules("CSR-SUB-STATUS-CERT", "CSR-VAL-K1", "CSR-VAL-K3", "CSR-VAL-K5")
+def test_a_certificate_is_set_once(csr: dict[str, Any], first: str, second: str, kind: str) -> None:
+    """The first valid certificate sticks; any later different value is a 422."""
+    session = current_session()
+    with session.example() as ex:
+        obj = _create(session, csr, ex)
+        name = obj["metadata"]["name"]
+        body = {**obj, "status": {"certificate": first}}
+        body["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
+        _write(session, ADMIN, "status", "PUT", name, body)
+        stored = session.client(ADMIN).get(name).obj()
+        before = (stored.get("status") or {}).get("certificate")
+        if kind == "put":
+            again = {**stored, "status": {**stored.get("status", {}), "certificate": second}}
+            again["metadata"] = {
+                k: v for k, v in stored["metadata"].items() if k != "managedFields"
+            }
+            _write(session, ADMIN, "status", "PUT", name, again)
+        else:
+            _write(
+                session,
+                ADMIN,
+                "status",
+                "PATCH",
+                name,
+                _patch_body(kind, "status", {"certificate": second}),
+                _PATCH_TYPES[kind],
+            )
+        after = (session.client(ADMIN).get(name).obj().get("status") or {}).get("certificate")
+        if before and after != before:
+            raise AssertionError("a set certificate was replaced")
+
+
+def _conditions_of(session: Session, name: str) -> list[dict[str, Any]]:
+    obj = session.client(ADMIN).get(name).obj()
+    return list((obj.get("status") or {}).get("conditions") or [])
