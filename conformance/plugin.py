@@ -261,6 +261,9 @@ class _Recorder:
         if self.session is not None:
             props["run-id"] = self.session.run_id
             props["server.version"] = self.session.server_version or "unknown"
+            t = self.session.transcript
+            props["http.requests"] = str(t.requests)
+            props["http.seconds"] = f"{t.request_seconds:.2f}"
         cases = list(self.cases.values())
         if self.setup_error is not None and not cases:
             cases = [

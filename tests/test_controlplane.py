@@ -397,8 +397,9 @@ _CHILD = textwrap.dedent("""
     from conformance.targets.controlplane import ControlPlane
     cp = ControlPlane(sys.argv[1], controller_manager=False)
     cp.start()
-    print(" ".join(map(str, cp.pids)), cp.temp_dir, flush=True)
     try:
+        # Inside the try: the parent signals as soon as it reads this line.
+        print(" ".join(map(str, cp.pids)), cp.temp_dir, flush=True)
         time.sleep(60)
     except KeyboardInterrupt:
         print("KeyboardInterrupt", flush=True)

@@ -81,6 +81,10 @@ class Transcript:
         self._items: list[Exchange] = []
         self._limit = limit
         self._dropped = 0
+        # Run-wide totals (not reset per example): how much of a run is spent waiting
+        # for the server, as opposed to drawing examples and checking them.
+        self.requests = 0
+        self.request_seconds = 0.0
 
     def begin_example(self) -> None:
         with self._lock:
@@ -89,6 +93,8 @@ class Transcript:
 
     def record(self, exchange: Exchange) -> None:
         with self._lock:
+            self.requests += 1
+            self.request_seconds += exchange.seconds
             if len(self._items) >= self._limit:
                 self._items.pop(0)
                 self._dropped += 1

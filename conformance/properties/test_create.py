@@ -41,7 +41,8 @@ def _send(obj: dict[str, Any], query: dict[str, list[str]] | None = None, role: 
 def _rejected_and_absent(obj: dict[str, Any], resp: Any) -> None:
     """Nothing named by a rejected create may exist afterwards."""
     name = (obj.get("metadata") or {}).get("name")
-    if isinstance(name, str) and name and name not in (".", "..") and "/" not in name:
+    # '/' and '%' cannot be addressed in a URL path at all (kube-apiserver answers 400).
+    if isinstance(name, str) and name and name not in (".", "..") and not set("/%") & set(name):
         got = current_session().client(ADMIN).get(name)
         if got.status != 404:
             raise AssertionError(
@@ -203,10 +204,14 @@ def test_dry_run_create_persists_nothing(csr: dict[str, Any]) -> None:
             raise AssertionError("dry-run create shows up in a list")
 
 
+# ASCII only: kube-apiserver cuts the prefix at 58 *bytes*, so a multi-byte character
+# split there yields a name no later request can address (and clean-up cannot delete).
 @given(
     csr=valid_csr(),
     prefix=st.text(
-        alphabet=st.characters(codec="utf-8", exclude_characters="/%"), min_size=0, max_size=80
+        alphabet=st.characters(codec="ascii", min_codepoint=32, exclude_characters="/%"),
+        min_size=0,
+        max_size=80,
     ),
     count=st.integers(min_value=2, max_value=4),
 )

@@ -178,7 +178,24 @@ def prepare_update(
     if _str(old_meta, "resourceVersion"):
         meta["resourceVersion"] = old_meta["resourceVersion"]
     out["metadata"] = meta
+    _drop_empty_condition_strings(out)
     return out
+
+
+def _drop_empty_condition_strings(obj: dict[str, Any]) -> None:
+    """``reason`` and ``message`` are omitempty strings: Go never shows them empty.
+
+    Seen on kube-apiserver v1.37.2: a condition sent with ``"message": ""`` comes back
+    without the key.
+    """
+    status = obj.get("status")
+    if not isinstance(status, dict) or not isinstance(status.get("conditions"), list):
+        return
+    for cond in status["conditions"]:
+        if isinstance(cond, dict):
+            for key in ("reason", "message"):
+                if cond.get(key) == "":
+                    del cond[key]
 
 
 # ---------------------------------------------------------------------------
