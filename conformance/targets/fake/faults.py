@@ -272,7 +272,21 @@ _FAULT_LIST: Final[tuple[Fault, ...]] = (
     ),
 )
 
-FAULTS: Final[dict[str, Fault]] = {f.name: f for f in _FAULT_LIST}
+# Faults of later capabilities, one tuple each so that work on one never edits another's.
+_WATCH_AND_LIST_FAULTS: Final[tuple[Fault, ...]] = (
+    # watch, pagination, selectors (issue 8)
+)
+_SENSITIVITY_FAULTS: Final[tuple[Fault, ...]] = (
+    # rules checked by no property or only by the state machine (issue 14)
+)
+_SIGNER_FAULTS: Final[tuple[Fault, ...]] = (
+    # the fake's reference signer (issue 11)
+)
+
+FAULTS: Final[dict[str, Fault]] = {
+    f.name: f
+    for f in (*_FAULT_LIST, *_WATCH_AND_LIST_FAULTS, *_SENSITIVITY_FAULTS, *_SIGNER_FAULTS)
+}
 """Every fault the fake knows, by name."""
 
 
