@@ -28,7 +28,7 @@ from conformance.targets.fake.context import Call
 from conformance.targets.fake.faults import RUN_LABEL_KEY
 from conformance.targets.fake.handlers.read import list_body, selectors_for
 from conformance.targets.fake.objects import go_order_metadata, with_type_meta
-from conformance.targets.fake.selectors import (
+from conformance.spec.selectors import (
     FieldSelector,
     LabelSelector,
     ListSelectors,

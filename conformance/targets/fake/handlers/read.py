@@ -16,7 +16,7 @@ from conformance.spec import status as st
 from conformance.targets.fake import table as tables
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.objects import list_item, partial_metadata, with_type_meta
-from conformance.targets.fake.selectors import (
+from conformance.spec.selectors import (
     ListSelectors,
     SelectorError,
     parse_list_selectors,
