@@ -12,11 +12,17 @@ with the rule id and the field the 422 cause should name.
 Names are drawn as *suffixes*: the suite puts a run prefix in front of every name before
 sending (``prefixed``). A few name violations only exist on the bare name ('.', '..',
 and a missing name); ``InvalidCSR.needs_bare_name`` marks them.
+
+``valid_csr`` and ``invalid_csr`` return one cached strategy per set of arguments, and the
+composites behind them draw only from strategies built once: Hypothesis validates a
+strategy on its first draw, so a strategy built afresh per draw is validated per draw
+(that was over half of the suite's wall time).
 """
 
 import base64
 import copy
 import datetime
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -97,12 +103,14 @@ _IDENTITY_TEXT: Final = st.one_of(
 )
 
 
+@functools.cache
 def _timestamps() -> st.SearchStrategy[str]:
     return st.datetimes(
         min_value=datetime.datetime(1970, 1, 1), max_value=datetime.datetime(2100, 1, 1)
     ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
+@functools.cache
 def _junk_conditions(min_size: int = 0) -> st.SearchStrategy[list[JSON]]:
     condition = st.fixed_dictionaries(
         {
@@ -118,6 +126,7 @@ def _junk_conditions(min_size: int = 0) -> st.SearchStrategy[list[JSON]]:
     return st.lists(condition, min_size=min_size, max_size=3)
 
 
+@functools.cache
 def _junk_status() -> st.SearchStrategy[JSON]:
     return st.fixed_dictionaries(
         {},
@@ -128,6 +137,7 @@ def _junk_status() -> st.SearchStrategy[JSON]:
     )
 
 
+@functools.cache
 def _junk_spec() -> st.SearchStrategy[JSON]:
     return st.fixed_dictionaries(
         {},
@@ -140,6 +150,7 @@ def _junk_spec() -> st.SearchStrategy[JSON]:
     )
 
 
+@functools.cache
 def _junk_metadata() -> st.SearchStrategy[JSON]:
     return st.fixed_dictionaries(
         {},
@@ -151,6 +162,7 @@ def _junk_metadata() -> st.SearchStrategy[JSON]:
     )
 
 
+@functools.cache
 def forged_server_fields() -> st.SearchStrategy[JSON]:
     """Fields only the server may set, all present at once: ``{"metadata", "spec", "status"}``.
 
@@ -194,6 +206,7 @@ def forged_server_fields() -> st.SearchStrategy[JSON]:
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
 def requests(keys: st.SearchStrategy[PrivateKey] | None = None) -> st.SearchStrategy[bytes]:
     """PEM bytes for ``spec.request``: mostly clean requests, sometimes tolerated
     irregular ones (text around the block, headers, extra blocks)."""
@@ -205,9 +218,8 @@ def requests(keys: st.SearchStrategy[PrivateKey] | None = None) -> st.SearchStra
     )
 
 
-@st.composite
+@functools.cache
 def valid_csr(
-    draw: st.DrawFn,
     *,
     signer_names: st.SearchStrategy[str] | None = None,
     names: st.SearchStrategy[str] | None = None,
@@ -215,41 +227,70 @@ def valid_csr(
     usages: st.SearchStrategy[list[str]] | None = None,
     expirations: st.SearchStrategy[int | None] | None = None,
     junk: bool = True,
-) -> JSON:
+) -> st.SearchStrategy[JSON]:
     """A v1 CSR object kube-apiserver must accept (201) as drawn and once prefixed.
 
     Defaults: ``custom_signer_names()``, ``object_names()``, ``requests()``,
     ``usage_lists()``, ``expiration_seconds()``. ``junk=False`` leaves out the fields the
     server discards.
     """
+    return _valid_csr(
+        signer_names if signer_names is not None else custom_signer_names(),
+        names if names is not None else object_names(),
+        request_pems if request_pems is not None else requests(),
+        usages if usages is not None else usage_lists(),
+        expirations if expirations is not None else expiration_seconds(),
+        junk,
+    )
+
+
+_ONE_IN_FIVE: Final = st.integers(0, 4)
+_ONE_IN_FOUR: Final = st.integers(0, 3)
+
+
+@st.composite
+def _valid_csr(
+    draw: st.DrawFn,
+    signer_names: st.SearchStrategy[str],
+    names: st.SearchStrategy[str],
+    request_pems: st.SearchStrategy[bytes],
+    usages: st.SearchStrategy[list[str]],
+    expirations: st.SearchStrategy[int | None],
+    junk: bool,
+) -> JSON:
     meta: JSON = {}
     # One in five uses generateName; draws shrink to a plain name.
-    if draw(st.integers(0, 4)) == 4:
+    if draw(_ONE_IN_FIVE) == 4:
         meta["generateName"] = draw(generate_names())
     else:
-        meta["name"] = draw(names if names is not None else object_names())
+        meta["name"] = draw(names)
     if draw(st.booleans()):
         meta["labels"] = draw(labels())
     if draw(st.booleans()):
         meta["annotations"] = draw(annotations())
 
     spec: JSON = {
-        "request": encode_request(draw(request_pems if request_pems is not None else requests())),
-        "signerName": draw(signer_names if signer_names is not None else custom_signer_names()),
-        "usages": draw(usages if usages is not None else usage_lists()),
+        "request": encode_request(draw(request_pems)),
+        "signerName": draw(signer_names),
+        "usages": draw(usages),
     }
-    expiration = draw(expirations if expirations is not None else expiration_seconds())
+    expiration = draw(expirations)
     if expiration is not None:
         spec["expirationSeconds"] = expiration
 
     obj: JSON = {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}
-    if junk and draw(st.integers(0, 3)) == 3:
+    if junk and draw(_ONE_IN_FOUR) == 3:
         meta.update(draw(_junk_metadata()))
         spec.update(draw(_junk_spec()))
-        status = draw(st.one_of(st.none(), _junk_status()))
+        status = draw(_optional_junk_status())
         if status is not None:
             obj["status"] = status
     return obj
+
+
+@functools.cache
+def _optional_junk_status() -> st.SearchStrategy[JSON | None]:
+    return st.one_of(st.none(), _junk_status())
 
 
 # ---------------------------------------------------------------------------
@@ -273,6 +314,7 @@ class Violation:
 _REMOVE: Final = object()
 
 
+@functools.cache
 def _request_violations(rule: str) -> st.SearchStrategy[Violation]:
     malformed = malformed_requests(rules=[rule]).map(
         lambda m: Violation(
@@ -287,6 +329,7 @@ def _request_violations(rule: str) -> st.SearchStrategy[Violation]:
     return st.one_of(malformed, absent)
 
 
+@functools.cache
 def _usage_violations(rule: str) -> st.SearchStrategy[Violation]:
     return invalid_usage_lists([rule]).map(
         lambda p: Violation(
@@ -300,6 +343,7 @@ def _usage_violations(rule: str) -> st.SearchStrategy[Violation]:
     )
 
 
+@functools.cache
 def _signer_violations(rule: str) -> st.SearchStrategy[Violation]:
     values: st.SearchStrategy[tuple[object, str]] = invalid_signer_names([rule])
     if rule == RULE_S2:
@@ -363,6 +407,7 @@ def _metadata_map_violations() -> st.SearchStrategy[Violation]:
     )
 
 
+@functools.cache
 def _violations_by_rule() -> dict[str, st.SearchStrategy[Violation]]:
     # Insertion order is the shrink order: simple, cheap violations first.
     return {
@@ -391,24 +436,27 @@ INVALID_CSR_RULES: Final[tuple[str, ...]] = tuple(_violations_by_rule())
 
 def violations(rules: Iterable[str] | None = None) -> st.SearchStrategy[Violation]:
     """Single-rule violations, the rule drawn first and uniformly (see ``invalid_csr``)."""
+    return _violations(None if rules is None else frozenset(rules))
+
+
+@functools.cache
+def _violations(rules: frozenset[str] | None) -> st.SearchStrategy[Violation]:
     by_rule = _violations_by_rule()
     chosen = INVALID_CSR_RULES if rules is None else tuple(rules)
     unknown = set(chosen) - set(by_rule)
     if unknown or not chosen:
         raise ValueError(f"rules must be a non-empty subset of {list(INVALID_CSR_RULES)}")
     ordered = [r for r in INVALID_CSR_RULES if r in chosen]
-    return st.sampled_from(ordered).flatmap(lambda r: by_rule[r])
+    return st.sampled_from(ordered).flatmap(by_rule.__getitem__)
 
 
-@st.composite
 def invalid_csr(
-    draw: st.DrawFn,
     *,
     rules: Iterable[str] | None = None,
     signer_names: st.SearchStrategy[str] | None = None,
     names: st.SearchStrategy[str] | None = None,
     junk: bool = True,
-) -> InvalidCSR:
+) -> st.SearchStrategy[InvalidCSR]:
     """A valid CSR (see ``valid_csr``) with exactly one single-rule violation, drawn from
     requests (R1-R3), usages (U1-U3), signerName (S1-S6), expirationSeconds (X1), names
     (M2, M3) and labels/annotations (M4); ``rules`` narrows the choice.
@@ -421,8 +469,23 @@ def invalid_csr(
     unknown = set(chosen) - set(INVALID_CSR_RULES)
     if unknown or not chosen:
         raise ValueError(f"rules must be a non-empty subset of {list(INVALID_CSR_RULES)}")
-    rule = draw(st.sampled_from([r for r in INVALID_CSR_RULES if r in chosen]))
-    obj = draw(valid_csr(signer_names=signer_names, names=names, junk=junk))
+    ordered = tuple(r for r in INVALID_CSR_RULES if r in chosen)
+    return _invalid_csr(ordered, valid_csr(signer_names=signer_names, names=names, junk=junk))
+
+
+@functools.cache
+def _invalid_csr(
+    rules: tuple[str, ...], valid: st.SearchStrategy[JSON]
+) -> st.SearchStrategy[InvalidCSR]:
+    return _invalid_csr_drawn(st.sampled_from(rules), valid)
+
+
+@st.composite
+def _invalid_csr_drawn(
+    draw: st.DrawFn, rules: st.SearchStrategy[str], valid: st.SearchStrategy[JSON]
+) -> InvalidCSR:
+    rule = draw(rules)
+    obj = draw(valid)
     v = draw(_VIOLATIONS[rule])
     meta: JSON = obj["metadata"]
     if v.key in ("name", "generateName"):

@@ -6,6 +6,7 @@ int32, so anything outside int32 fails JSON decoding (400) before validation run
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ INT32_MAX: Final = 2**31 - 1
 INT32_MIN: Final = -(2**31)
 
 
+@functools.cache
 def expiration_seconds() -> st.SearchStrategy[int | None]:
     """Valid values; ``None`` means "leave the field out" and is what draws shrink to."""
     return st.one_of(
@@ -27,6 +29,7 @@ def expiration_seconds() -> st.SearchStrategy[int | None]:
     )
 
 
+@functools.cache
 def invalid_expiration_seconds() -> st.SearchStrategy[tuple[int, str]]:
     """``(value, CSR-VAL-X1)``: int32 values below 600, boundaries included."""
     return st.tuples(
@@ -38,6 +41,7 @@ def invalid_expiration_seconds() -> st.SearchStrategy[tuple[int, str]]:
     )
 
 
+@functools.cache
 def undecodable_expiration_seconds() -> st.SearchStrategy[tuple[int, str]]:
     """``(value, CSR-VAL-X3)``: integers just outside int32 (a 400 decode error, not 422)."""
     return st.tuples(

@@ -21,6 +21,7 @@ These are throwaway test keys, but the file is still written with mode 0600.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import threading
@@ -254,5 +255,17 @@ def clear_key_pool() -> None:
 
 
 def private_keys(kinds: Iterable[KeyKind] | None = None) -> st.SearchStrategy[PrivateKey]:
-    """Keys from the pool (all kinds by default); shrinks towards the first Ed25519 key."""
-    return st.sampled_from(slots(kinds)).map(lambda slot: pool_key(*slot))
+    """Keys from the pool (all kinds by default); shrinks towards the first Ed25519 key.
+
+    One strategy per set of kinds, built once (see ``strategies.names`` on why).
+    """
+    return _private_keys(_kinds(kinds))
+
+
+@functools.cache
+def _private_keys(kinds: tuple[KeyKind, ...]) -> st.SearchStrategy[PrivateKey]:
+    return st.sampled_from(slots(kinds)).map(_slot_key)
+
+
+def _slot_key(slot: tuple[KeyKind, int]) -> PrivateKey:
+    return pool_key(*slot)

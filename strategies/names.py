@@ -9,8 +9,14 @@ Upstream: ``ValidateSignerName`` (pkg/apis/core/validation), ``IsDNS1123Label`` 
 ``IsDNS1123Subdomain`` / ``IsQualifiedName`` / ``IsValidLabelValue``
 (apimachinery pkg/util/validation), ``ValidateAnnotations`` and
 ``IsValidPathSegmentName`` (apimachinery pkg/api/validation).
+
+Every strategy here is built once and cached (``functools.cache``): Hypothesis validates
+a strategy the first time it is drawn from, and a strategy built afresh inside a per-draw
+composite is validated again on every draw, which used to be most of the suite's time.
+Composites therefore only ever draw from cached strategies.
 """
 
+import functools
 from collections.abc import Iterable
 from typing import Final
 
@@ -58,17 +64,26 @@ def is_kubernetes_signer_name(name: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
+_ALNUM_CHARS: Final = st.sampled_from(_ALNUM)
+
+
 @st.composite
-def _label_of_size(draw: st.DrawFn, size: int) -> str:
-    """A valid RFC 1123 label (no length cap here: callers pick the size)."""
+def _label_of_size_drawn(draw: st.DrawFn, size: int) -> str:
     if size == 1:
-        return draw(st.sampled_from(_ALNUM))
-    first = draw(st.sampled_from(_ALNUM))
+        return draw(_ALNUM_CHARS)
+    first = draw(_ALNUM_CHARS)
     middle = draw(st.text(alphabet=_LABEL_INNER, min_size=size - 2, max_size=size - 2))
-    last = draw(st.sampled_from(_ALNUM))
+    last = draw(_ALNUM_CHARS)
     return first + middle + last
 
 
+@functools.cache
+def _label_of_size(size: int) -> st.SearchStrategy[str]:
+    """A valid RFC 1123 label (no length cap here: callers pick the size)."""
+    return _label_of_size_drawn(size)
+
+
+@functools.cache
 def dns_labels(min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
     """Valid DNS-1123 labels (lower case, digits, inner '-')."""
     return st.integers(min_size, max_size).flatmap(_label_of_size)
@@ -78,30 +93,34 @@ def _split_sizes(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-@st.composite
-def _dotted_of_length(draw: st.DrawFn, length: int, max_piece: int, min_pieces: int) -> str:
+@functools.cache
+def _dotted_of_length(length: int, max_piece: int, min_pieces: int) -> st.SearchStrategy[str]:
     """Dot-joined valid labels whose total length is exactly ``length``."""
     pieces = max(min_pieces, -(-(length + 1) // (max_piece + 1)))
     sizes = _split_sizes(length - (pieces - 1), pieces)
     if min(sizes) < 1 or max(sizes) > max_piece:
         raise ValueError(f"cannot split {length} into {pieces} pieces of 1..{max_piece}")
-    return ".".join(draw(_label_of_size(s)) for s in sizes)
+    return st.tuples(*(_label_of_size(s) for s in sizes)).map(".".join)
 
 
+@functools.cache
 def domains_of_length(length: int) -> st.SearchStrategy[str]:
     """Valid multi-label domains of exactly ``length`` bytes (>= 3)."""
     return _dotted_of_length(length, MAX_LABEL, 2)
 
 
+@functools.cache
 def _paths_of_length(length: int) -> st.SearchStrategy[str]:
     return _dotted_of_length(length, MAX_DOMAIN, 1)
 
 
+@functools.cache
 def domains() -> st.SearchStrategy[str]:
     """Valid domains with 2-4 short labels."""
     return st.lists(dns_labels(1, 12), min_size=2, max_size=4).map(".".join)
 
 
+@functools.cache
 def _signer_paths() -> st.SearchStrategy[str]:
     return st.lists(dns_labels(1, 16), min_size=1, max_size=3).map(".".join)
 
@@ -111,9 +130,12 @@ def _signer_paths() -> st.SearchStrategy[str]:
 # ---------------------------------------------------------------------------
 
 
+_BOUNDARIES: Final = st.sampled_from(["domain-253", "total-571", "path-piece-253", "label-63"])
+
+
 @st.composite
 def _boundary_signer_names(draw: st.DrawFn) -> str:
-    which = draw(st.sampled_from(["domain-253", "total-571", "path-piece-253", "label-63"]))
+    which = draw(_BOUNDARIES)
     if which == "domain-253":
         return draw(domains_of_length(MAX_DOMAIN)) + "/" + draw(_signer_paths())
     if which == "total-571":
@@ -125,6 +147,7 @@ def _boundary_signer_names(draw: st.DrawFn) -> str:
     return draw(_label_of_size(MAX_LABEL)) + "." + draw(domains()) + "/" + draw(_signer_paths())
 
 
+@functools.cache
 def custom_signer_names() -> st.SearchStrategy[str]:
     """Valid signer names outside kubernetes.io, i.e. ones no in-tree signer acts on.
 
@@ -137,6 +160,7 @@ def custom_signer_names() -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def signer_names() -> st.SearchStrategy[str]:
     """Every kind of valid signer name: custom, the three well-known ones, and other
     kubernetes.io names (syntactically valid; the API treats them like any other)."""
@@ -148,6 +172,7 @@ def signer_names() -> st.SearchStrategy[str]:
     return st.one_of(custom_signer_names(), st.sampled_from(WELL_KNOWN_SIGNERS), reserved)
 
 
+@functools.cache
 def _bad_label(max_len: int) -> st.SearchStrategy[str]:
     """One invalid label/path piece; each breaks the label rule once (one error)."""
     good = dns_labels(1, 10)
@@ -163,9 +188,14 @@ def _bad_label(max_len: int) -> st.SearchStrategy[str]:
     )
 
 
+_SHORT_LABEL_LISTS_2_4: Final = st.lists(dns_labels(1, 10), min_size=2, max_size=4)
+_SHORT_LABEL_LISTS_1_3: Final = st.lists(dns_labels(1, 10), min_size=1, max_size=3)
+_TOO_LONG_TOTALS: Final = st.one_of(st.just(MAX_SIGNER_NAME + 1), st.integers(572, 600))
+
+
 @st.composite
 def _domain_with_bad_label(draw: st.DrawFn) -> str:
-    labels = draw(st.lists(dns_labels(1, 10), min_size=2, max_size=4))
+    labels = draw(_SHORT_LABEL_LISTS_2_4)
     index = draw(st.integers(0, len(labels) - 1))
     labels[index] = draw(_bad_label(MAX_LABEL))
     return ".".join(labels)
@@ -173,7 +203,7 @@ def _domain_with_bad_label(draw: st.DrawFn) -> str:
 
 @st.composite
 def _path_with_bad_piece(draw: st.DrawFn) -> str:
-    pieces = draw(st.lists(dns_labels(1, 10), min_size=1, max_size=3))
+    pieces = draw(_SHORT_LABEL_LISTS_1_3)
     index = draw(st.integers(0, len(pieces) - 1))
     pieces[index] = draw(_bad_label(MAX_DOMAIN))
     return ".".join(pieces)
@@ -182,12 +212,13 @@ def _path_with_bad_piece(draw: st.DrawFn) -> str:
 @st.composite
 def _signer_too_long(draw: st.DrawFn) -> str:
     domain_len = draw(st.integers(3, MAX_DOMAIN))
-    total = draw(st.one_of(st.just(MAX_SIGNER_NAME + 1), st.integers(572, 600)))
+    total = draw(_TOO_LONG_TOTALS)
     return (
         draw(domains_of_length(domain_len)) + "/" + draw(_paths_of_length(total - 1 - domain_len))
     )
 
 
+@functools.cache
 def _pair(rule: str) -> st.SearchStrategy[str]:
     return st.just(rule)
 
@@ -197,6 +228,11 @@ def invalid_signer_names(rules: Iterable[str] | None = None) -> st.SearchStrateg
 
     ``rules`` narrows the draw to some of them.
     """
+    return _invalid_signer_names(None if rules is None else frozenset(rules))
+
+
+@functools.cache
+def _invalid_signer_names(rules: frozenset[str] | None) -> st.SearchStrategy[Pair]:
     path = _signer_paths()
     s3 = st.one_of(
         domains(),
@@ -247,13 +283,18 @@ _NAME_CHARS: Final = st.characters(
 _FORBIDDEN_WHOLE: Final = frozenset({".", ".."})
 
 
+_LONG_NAME_LENGTHS: Final = st.integers(MAX_DOMAIN + 1, MAX_DOMAIN + 60)
+_LONG_NAME_STEMS: Final = st.text(alphabet=_NAME_CHARS, min_size=1, max_size=8)
+
+
 @st.composite
 def _long_names(draw: st.DrawFn) -> str:
-    length = draw(st.integers(MAX_DOMAIN + 1, MAX_DOMAIN + 60))
-    stem = draw(st.text(alphabet=_NAME_CHARS, min_size=1, max_size=8))
+    length = draw(_LONG_NAME_LENGTHS)
+    stem = draw(_LONG_NAME_STEMS)
     return (stem * (length // len(stem) + 1))[:length]
 
 
+@functools.cache
 def object_names() -> st.SearchStrategy[str]:
     """Names kube-apiserver accepts for a CSR: anything but '.', '..', '/' and '%'.
 
@@ -277,14 +318,19 @@ def name_violation_survives_prefix(name: str) -> bool:
     return "/" in name or "%" in name
 
 
+_FORBIDDEN_BASES: Final = st.text(alphabet=_LABEL_INNER, max_size=12)
+_FORBIDDEN_PARTS: Final = st.sampled_from(["/", "%", "/%", "%2F", "%25"])
+
+
 @st.composite
 def _names_containing_forbidden(draw: st.DrawFn) -> str:
-    base = draw(st.text(alphabet=_LABEL_INNER, max_size=12))
-    bad = draw(st.sampled_from(["/", "%", "/%", "%2F", "%25"]))
+    base = draw(_FORBIDDEN_BASES)
+    bad = draw(_FORBIDDEN_PARTS)
     at = draw(st.integers(0, len(base)))
     return base[:at] + bad + base[at:]
 
 
+@functools.cache
 def invalid_object_names() -> st.SearchStrategy[Pair]:
     """``(name, CSR-META-M3)``: '.', '..', or names containing '/' and/or '%'.
 
@@ -295,6 +341,7 @@ def invalid_object_names() -> st.SearchStrategy[Pair]:
     )
 
 
+@functools.cache
 def generate_names() -> st.SearchStrategy[str]:
     """Valid generateName prefixes, including ones longer than the 58 bytes kept.
 
@@ -314,6 +361,7 @@ def generate_names() -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def invalid_generate_names() -> st.SearchStrategy[Pair]:
     """``(generateName, CSR-META-M3)``: prefixes containing '/' or '%'."""
     return st.tuples(_names_containing_forbidden(), _pair(RULE_M3))
@@ -324,15 +372,24 @@ def invalid_generate_names() -> st.SearchStrategy[Pair]:
 # ---------------------------------------------------------------------------
 
 
+_QN_EDGE_CHARS: Final = st.sampled_from(_QN_EDGE)
+
+
 @st.composite
-def _qualified_name_part(draw: st.DrawFn, size: int) -> str:
+def _qualified_name_part_drawn(draw: st.DrawFn, size: int) -> str:
     if size == 1:
-        return draw(st.sampled_from(_QN_EDGE))
-    first = draw(st.sampled_from(_QN_EDGE))
+        return draw(_QN_EDGE_CHARS)
+    first = draw(_QN_EDGE_CHARS)
     middle = draw(st.text(alphabet=_QN_INNER, min_size=size - 2, max_size=size - 2))
-    return first + middle + draw(st.sampled_from(_QN_EDGE))
+    return first + middle + draw(_QN_EDGE_CHARS)
 
 
+@functools.cache
+def _qualified_name_part(size: int) -> st.SearchStrategy[str]:
+    return _qualified_name_part_drawn(size)
+
+
+@functools.cache
 def _name_parts() -> st.SearchStrategy[str]:
     return st.one_of(
         st.integers(1, 12).flatmap(_qualified_name_part),
@@ -340,6 +397,7 @@ def _name_parts() -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def _prefixes(upper: bool) -> st.SearchStrategy[str]:
     base = st.lists(dns_labels(1, 10), min_size=1, max_size=3).map(".".join)
     if upper:
@@ -347,6 +405,7 @@ def _prefixes(upper: bool) -> st.SearchStrategy[str]:
     return base
 
 
+@functools.cache
 def _qualified_names(upper_prefix: bool) -> st.SearchStrategy[str]:
     return st.one_of(
         _name_parts(),
@@ -354,23 +413,27 @@ def _qualified_names(upper_prefix: bool) -> st.SearchStrategy[str]:
     )
 
 
+@functools.cache
 def label_values() -> st.SearchStrategy[str]:
     """Valid label values: empty, or up to 63 characters [A-Za-z0-9-_.] with
     alphanumeric ends."""
     return st.one_of(st.just(""), _name_parts())
 
 
+@functools.cache
 def labels() -> st.SearchStrategy[dict[str, str]]:
     """Valid label maps (possibly empty)."""
     return st.dictionaries(_qualified_names(False), label_values(), max_size=4)
 
 
+@functools.cache
 def annotations() -> st.SearchStrategy[dict[str, str]]:
     """Valid annotation maps. Keys are checked after lower-casing, so an upper-case prefix
     is legal here (unlike in a label key); values are free text."""
     return st.dictionaries(_qualified_names(True), st.text(max_size=60), max_size=4)
 
 
+@functools.cache
 def _bad_qualified_names(lowercased: bool) -> st.SearchStrategy[str]:
     name = _name_parts()
     prefix = _prefixes(False)
@@ -396,6 +459,7 @@ def _bad_qualified_names(lowercased: bool) -> st.SearchStrategy[str]:
     return st.one_of(options)
 
 
+@functools.cache
 def _bad_label_values() -> st.SearchStrategy[str]:
     name = _name_parts()
     return st.one_of(
@@ -418,25 +482,34 @@ def _invalid_labels(draw: st.DrawFn) -> dict[str, str]:
     return good
 
 
+@functools.cache
 def invalid_labels() -> st.SearchStrategy[tuple[dict[str, str], str]]:
     """``(labels, CSR-META-M4)``: a valid map plus one bad key or one bad value."""
     return st.tuples(_invalid_labels(), _pair(RULE_M4))
+
+
+_SHORT_TEXT: Final = st.text(max_size=20)
+_OVERSHOOT: Final = st.integers(1, 64)
 
 
 @st.composite
 def _invalid_annotations(draw: st.DrawFn) -> dict[str, str]:
     good = draw(annotations())
     if draw(st.booleans()):
-        good[draw(_bad_qualified_names(True))] = draw(st.text(max_size=20))
+        good[draw(_bad_qualified_names(True))] = draw(_SHORT_TEXT)
         return good
     # Oversized: one value pushes the total (keys + values, in bytes) just past 256 KiB.
-    key = draw(_qualified_names(True).filter(lambda k: k not in good))
+    # A key the map already has is overwritten (no per-draw filter: that would build and
+    # validate a new strategy on every draw).
+    key = draw(_qualified_names(True))
+    good.pop(key, None)
     used = sum(len(k.encode()) + len(v.encode()) for k, v in good.items())
-    over = draw(st.integers(1, 64))
+    over = draw(_OVERSHOOT)
     good[key] = "x" * max(0, MAX_ANNOTATIONS_BYTES - used - len(key.encode()) + over)
     return good
 
 
+@functools.cache
 def invalid_annotations() -> st.SearchStrategy[tuple[dict[str, str], str]]:
     """``(annotations, CSR-META-M4)``: one bad key, or a total size over 256 KiB."""
     return st.tuples(_invalid_annotations(), _pair(RULE_M4))

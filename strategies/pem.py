@@ -21,12 +21,17 @@ Upstream: kubernetes ``pkg/apis/certificates/helpers.go`` (ParseCSR), golang
 (ParseCertificateRequest, which rejects trailing data) and ``parser.go`` (SAN parsing:
 IA5 strings only, URIs must parse and have a valid host — so the SANs drawn here stay
 inside what Go parses).
+
+Every strategy is built once and cached (``functools.cache`` or a module constant), and
+composites draw only from those: a strategy built inside a per-draw composite is
+validated again on every draw (see ``strategies.names``).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -38,7 +43,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import strategies as st
 
-from strategies.keys import Digest, PrivateKey, private_keys, signature_hash
+from strategies.keys import (
+    Digest,
+    KeyKind,
+    PrivateKey,
+    pool_key,
+    private_keys,
+    signature_hash,
+    slots,
+)
 from strategies.names import dns_labels, domains
 
 RULE_R1: Final = "CSR-VAL-R1"
@@ -161,6 +174,7 @@ def _attribute_value(value: str) -> str:
     return value
 
 
+@functools.cache
 def _attribute_text() -> st.SearchStrategy[str]:
     return st.text(alphabet=_TEXT, min_size=1, max_size=64).map(_attribute_value)
 
@@ -176,6 +190,7 @@ _TEXT_OIDS: Final = (
 )
 
 
+@functools.cache
 def name_attributes() -> st.SearchStrategy[x509.NameAttribute[str]]:
     """One subject attribute: a UTF8String one, or a two-letter country."""
     text = st.builds(x509.NameAttribute, st.sampled_from(_TEXT_OIDS), _attribute_text())
@@ -187,6 +202,7 @@ def name_attributes() -> st.SearchStrategy[x509.NameAttribute[str]]:
     return st.one_of(text, country)
 
 
+@functools.cache
 def _rdns() -> st.SearchStrategy[x509.RelativeDistinguishedName]:
     return st.lists(
         name_attributes(),
@@ -196,20 +212,24 @@ def _rdns() -> st.SearchStrategy[x509.RelativeDistinguishedName]:
     ).map(x509.RelativeDistinguishedName)
 
 
+@functools.cache
 def subjects() -> st.SearchStrategy[x509.Name]:
     """Subjects with random CN, O, OU, C, L, ST, street and postal code (possibly empty,
     occasionally with multi-valued RDNs). Values never start with ``system:``."""
     return st.lists(_rdns(), max_size=6).map(x509.Name)
 
 
+@functools.cache
 def _dns_names() -> st.SearchStrategy[str]:
     return st.builds(lambda wild, d: ("*." if wild else "") + d, st.booleans(), domains())
 
 
+@functools.cache
 def _emails() -> st.SearchStrategy[str]:
     return st.builds(lambda local, d: f"{local}@{d}", dns_labels(1, 10), domains())
 
 
+@functools.cache
 def _uris() -> st.SearchStrategy[str]:
     with_host = st.builds(
         lambda scheme, host, path: f"{scheme}://{host}/{path}",
@@ -221,6 +241,7 @@ def _uris() -> st.SearchStrategy[str]:
     return st.one_of(with_host, urn)
 
 
+@functools.cache
 def sans() -> st.SearchStrategy[list[x509.GeneralName]]:
     """Subject alternative names: DNS (incl. wildcards), IPv4, IPv6, email and URI.
 
@@ -264,13 +285,17 @@ _EKU_OIDS: Final = (
 )
 
 
+_PATH_LENGTHS: Final = st.one_of(st.none(), st.integers(0, 5))
+
+
 @st.composite
 def _basic_constraints(draw: st.DrawFn) -> x509.BasicConstraints:
     ca = draw(st.booleans())
-    path_length = draw(st.one_of(st.none(), st.integers(0, 5))) if ca else None
+    path_length = draw(_PATH_LENGTHS) if ca else None
     return x509.BasicConstraints(ca=ca, path_length=path_length)
 
 
+@functools.cache
 def extensions() -> st.SearchStrategy[list[Extension]]:
     """Extra requested extensions (besides SANs): KeyUsage, ExtendedKeyUsage,
     BasicConstraints and SubjectKeyIdentifier, each at most once, critical or not.
@@ -321,30 +346,63 @@ def _sign(
     return builder.sign(key, digest)
 
 
+_NO_DIGEST: Final[st.SearchStrategy[Digest | None]] = st.none()
+_RSA_DIGESTS: Final[st.SearchStrategy[Digest | None]] = st.sampled_from(
+    [hashes.SHA256(), hashes.SHA384(), hashes.SHA512()]
+)
+_EC_DIGESTS: dict[int, st.SearchStrategy[Digest | None]] = {}
+
+
 def _digests(key: PrivateKey) -> st.SearchStrategy[Digest | None]:
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        return st.none()
+        return _NO_DIGEST
     if isinstance(key, rsa.RSAPrivateKey):
-        return st.sampled_from([hashes.SHA256(), hashes.SHA384(), hashes.SHA512()])
-    return st.sampled_from([signature_hash(key), hashes.SHA256()])
+        return _RSA_DIGESTS
+    size = key.curve.key_size
+    strategy = _EC_DIGESTS.get(size)
+    if strategy is None:
+        strategy = _EC_DIGESTS.setdefault(
+            size, st.sampled_from([signature_hash(key), hashes.SHA256()])
+        )
+    return strategy
 
 
 @st.composite
-def csrs(
+def _csrs(
     draw: st.DrawFn,
+    keys: st.SearchStrategy[PrivateKey],
+    subjects: st.SearchStrategy[x509.Name],
+    sans: st.SearchStrategy[list[x509.GeneralName]],
+    extensions: st.SearchStrategy[list[Extension]],
+) -> x509.CertificateSigningRequest:
+    key = draw(keys)
+    subject = draw(subjects)
+    alt_names = draw(sans)
+    extra = draw(extensions)
+    return build_csr(key, subject, alt_names, extra, draw(_digests(key)))
+
+
+@functools.cache
+def csrs(
     keys: st.SearchStrategy[PrivateKey] | None = None,
     subjects: st.SearchStrategy[x509.Name] | None = None,
     sans: st.SearchStrategy[list[x509.GeneralName]] | None = None,
     extensions: st.SearchStrategy[list[Extension]] | None = None,
-) -> x509.CertificateSigningRequest:
+) -> st.SearchStrategy[x509.CertificateSigningRequest]:
     """Signed request objects (see ``csr_pems`` for the parameters)."""
-    key = draw(keys if keys is not None else private_keys())
-    subject = draw(subjects if subjects is not None else _SUBJECTS)
-    alt_names = draw(sans if sans is not None else _SANS)
-    extra = draw(extensions if extensions is not None else _EXTENSIONS)
-    return build_csr(key, subject, alt_names, extra, draw(_digests(key)))
+    return _csrs(
+        keys if keys is not None else private_keys(),
+        subjects if subjects is not None else _SUBJECTS,
+        sans if sans is not None else _SANS,
+        extensions if extensions is not None else _EXTENSIONS,
+    )
 
 
+def _pem_bytes(csr: x509.CertificateSigningRequest) -> bytes:
+    return csr.public_bytes(serialization.Encoding.PEM)
+
+
+@functools.cache
 def csr_pems(
     keys: st.SearchStrategy[PrivateKey] | None = None,
     *,
@@ -357,9 +415,7 @@ def csr_pems(
     Every part can be replaced: e.g. ``subjects=st.just(name)`` to request a specific
     identity. Defaults: ``private_keys()``, ``subjects()``, ``sans()``, ``extensions()``.
     """
-    return csrs(keys, subjects, sans, extensions).map(
-        lambda csr: csr.public_bytes(serialization.Encoding.PEM)
-    )
+    return csrs(keys, subjects, sans, extensions).map(_pem_bytes)
 
 
 _SUBJECTS: Final = subjects()
@@ -425,12 +481,14 @@ def _no_dashes(data: bytes) -> bytes:
     return data.replace(b"-", b"")
 
 
+@functools.cache
 def _junk() -> st.SearchStrategy[bytes]:
     """Text or binary that cannot contain a PEM marker."""
     text = st.text(alphabet=st.characters(codec="utf-8"), max_size=60).map(lambda s: s.encode())
     return st.one_of(text, st.binary(max_size=60)).map(_no_dashes)
 
 
+@functools.cache
 def _valid_der(keys: st.SearchStrategy[PrivateKey] | None) -> st.SearchStrategy[bytes]:
     return csrs(keys).map(_der)
 
@@ -441,11 +499,14 @@ def _wrong_block_type(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | Non
     return Malformed(encode_pem(block_type, draw(_valid_der(keys))), "wrong-block-type", RULE_R1)
 
 
+_END_TYPES: Final = st.sampled_from(
+    ["CERTIFICATE", "CERTIFICATE REQUESTS", "NEW CERTIFICATE REQUEST"]
+)
+
+
 @st.composite
 def _mismatched_end(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) -> Malformed:
-    end_type = draw(
-        st.sampled_from(["CERTIFICATE", "CERTIFICATE REQUESTS", "NEW CERTIFICATE REQUEST"])
-    )
+    end_type = draw(_END_TYPES)
     pem = encode_pem(CSR_BLOCK, draw(_valid_der(keys)))
     pem = pem.replace(f"-----END {CSR_BLOCK}-----".encode(), f"-----END {end_type}-----".encode())
     return Malformed(pem, "mismatched-end-type", RULE_R1)
@@ -459,17 +520,21 @@ def _missing_end(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) ->
     return Malformed(pem[: cut if keep_newline else cut - 1], "missing-end", RULE_R1)
 
 
+_BASE64_DAMAGE: Final = st.sampled_from(["bad-char", "drop-char", "inner-padding"])
+_NON_BASE64: Final = st.sampled_from(b"!#$*?@^~._,;&")
+
+
 @st.composite
 def _bad_base64(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) -> Malformed:
     der = draw(_valid_der(keys))
     body = bytearray(base64.b64encode(der))
-    how = draw(st.sampled_from(["bad-char", "drop-char", "inner-padding"]))
+    how = draw(_BASE64_DAMAGE)
     # Positions 8.. keep the change off the first body line's first characters; none of
     # the inserted characters is ':' (which would turn the first line into a header) or
     # '-' (which could look like an END marker).
     at = 8 + _position(draw, len(body) - 16)
     if how == "bad-char":
-        body.insert(at, draw(st.sampled_from(b"!#$*?@^~._,;&")))
+        body.insert(at, draw(_NON_BASE64))
     elif how == "drop-char":
         del body[at]
     else:
@@ -489,13 +554,17 @@ def _certificate(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) ->
     return Malformed(cert.public_bytes(serialization.Encoding.PEM), "certificate", RULE_R1)
 
 
+_LEAD_BLOCKS: Final = st.sampled_from(["certificate", "public-key", "garbage"])
+_GARBAGE_40: Final = st.binary(max_size=40)
+
+
 @st.composite
 def _other_block_first(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) -> Malformed:
     key = draw(keys if keys is not None else private_keys())
     csr_pem = build_csr(key, draw(_SUBJECTS)).public_bytes(serialization.Encoding.PEM)
     # Only public material goes first: the value is echoed back in the 422 message and may
     # end up in audit logs, so a pool private key must never be sent.
-    first = draw(st.sampled_from(["certificate", "public-key", "garbage"]))
+    first = draw(_LEAD_BLOCKS)
     if first == "certificate":
         lead = self_signed_certificate(key, x509.Name([])).public_bytes(serialization.Encoding.PEM)
     elif first == "public-key":
@@ -503,14 +572,16 @@ def _other_block_first(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | No
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     else:
-        lead = encode_pem("GARBAGE", draw(st.binary(max_size=40)))
+        lead = encode_pem("GARBAGE", draw(_GARBAGE_40))
     return Malformed(lead + csr_pem, f"other-block-first:{first}", RULE_R1)
 
 
+@functools.cache
 def _empty() -> st.SearchStrategy[Malformed]:
     return st.just(Malformed(b"", "empty", RULE_R1))
 
 
+@functools.cache
 def _no_pem() -> st.SearchStrategy[Malformed]:
     text = st.text(alphabet=st.characters(codec="utf-8"), min_size=1).map(lambda s: s.encode())
     der_like = st.binary(min_size=1, max_size=200)
@@ -519,19 +590,25 @@ def _no_pem() -> st.SearchStrategy[Malformed]:
     )
 
 
+_LINE_START_JUNK: Final = st.sampled_from([b" ", b"\t", b"\xef\xbb\xbf", b"x", b"junk: "])
+
+
 @st.composite
 def _begin_not_at_line_start(
     draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None
 ) -> Malformed:
     pem = encode_pem(CSR_BLOCK, draw(_valid_der(keys)))
-    lead = draw(st.sampled_from([b" ", b"\t", b"\xef\xbb\xbf", b"x", b"junk: "]))
+    lead = draw(_LINE_START_JUNK)
     return Malformed(lead + pem, "begin-not-at-line-start", RULE_R1)
+
+
+_END_LINE_JUNK: Final = st.sampled_from([b"-", b"x", b" x", b"\tjunk", b"-----"])
 
 
 @st.composite
 def _junk_on_end_line(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) -> Malformed:
     pem = encode_pem(CSR_BLOCK, draw(_valid_der(keys)))
-    tail = draw(st.sampled_from([b"-", b"x", b" x", b"\tjunk", b"-----"]))
+    tail = draw(_END_LINE_JUNK)
     return Malformed(pem[:-1] + tail + b"\n", "junk-on-end-line", RULE_R1)
 
 
@@ -542,9 +619,12 @@ def _truncated_der(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) 
     return Malformed(encode_pem(CSR_BLOCK, der[:cut]), "truncated-der", RULE_R2)
 
 
+_TRAILING_DER: Final = st.binary(min_size=1, max_size=16)
+
+
 @st.composite
 def _trailing_der(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) -> Malformed:
-    der = draw(_valid_der(keys)) + draw(st.binary(min_size=1, max_size=16))
+    der = draw(_valid_der(keys)) + draw(_TRAILING_DER)
     return Malformed(encode_pem(CSR_BLOCK, der), "trailing-der-data", RULE_R2)
 
 
@@ -556,6 +636,7 @@ def _certificate_der(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None
     return Malformed(encode_pem(CSR_BLOCK, der), "certificate-der", RULE_R2)
 
 
+@functools.cache
 def _garbage_der() -> st.SearchStrategy[Malformed]:
     # Never starting with 0x30 (SEQUENCE), so it cannot parse as a request by chance.
     der = st.one_of(
@@ -567,20 +648,37 @@ def _garbage_der() -> st.SearchStrategy[Malformed]:
     return der.map(lambda d: Malformed(encode_pem(CSR_BLOCK, d), "garbage-der", RULE_R2))
 
 
+_LAST_16: Final = st.integers(0, 15)
+_NONZERO_BYTES: Final = st.integers(1, 255)
+
+
 @st.composite
 def _flipped_signature(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) -> Malformed:
     der = bytearray(draw(_valid_der(keys)))
     # The signature BIT STRING ends the DER; its last 16 bytes are signature value bytes
     # for every key kind (for ECDSA they are inside the integer s).
-    index = len(der) - 1 - draw(st.integers(0, 15))
-    der[index] ^= draw(st.integers(1, 255))
+    index = len(der) - 1 - draw(_LAST_16)
+    der[index] ^= draw(_NONZERO_BYTES)
     return Malformed(encode_pem(CSR_BLOCK, bytes(der)), "flipped-signature", RULE_R3)
+
+
+_SLOT_INDICES: Final = st.integers(0, len(slots()) - 1)
+
+
+def _slot_key(slot: tuple[KeyKind, int]) -> PrivateKey:
+    return pool_key(*slot)
 
 
 @st.composite
 def _wrong_key_signature(draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None) -> Malformed:
     key = draw(keys if keys is not None else private_keys())
-    other = draw(private_keys().filter(lambda k: k is not key))
+    # Another pool key; when the drawn slot holds ``key`` itself, the next slot (no
+    # per-draw filter: see the module docstring).
+    pool = slots()
+    index = draw(_SLOT_INDICES)
+    other = _slot_key(pool[index])
+    if other is key:
+        other = _slot_key(pool[(index + 1) % len(pool)])
     csr = build_csr(key, draw(_SUBJECTS), draw(_SANS))
     digest = signature_hash(other)
     algorithm = der_children(_der(build_csr(other, x509.Name([]))))[1]
@@ -611,6 +709,7 @@ MALFORMED_KINDS: Final[dict[str, str]] = {
 these (some add ``:variant``)."""
 
 
+@functools.cache
 def malformed_request_classes(
     keys: st.SearchStrategy[PrivateKey] | None = None,
 ) -> dict[str, st.SearchStrategy[Malformed]]:
@@ -645,6 +744,19 @@ def malformed_requests(
 
     ``kinds``/``rules`` narrow the classes (e.g. ``rules=["CSR-VAL-R3"]``).
     """
+    return _malformed_requests(
+        keys,
+        None if kinds is None else frozenset(kinds),
+        None if rules is None else frozenset(rules),
+    )
+
+
+@functools.cache
+def _malformed_requests(
+    keys: st.SearchStrategy[PrivateKey] | None,
+    kinds: frozenset[str] | None,
+    rules: frozenset[str] | None,
+) -> st.SearchStrategy[Malformed]:
     classes = malformed_request_classes(keys)
     wanted_kinds = set(kinds) if kinds is not None else set(classes)
     wanted_rules = set(rules) if rules is not None else {RULE_R1, RULE_R2, RULE_R3}
@@ -668,6 +780,7 @@ def malformed_requests(
 _HEADER_KEYS: Final = ("Proc-Type", "DEK-Info", "Comment", "X-Anything")
 
 
+@functools.cache
 def _headers() -> st.SearchStrategy[list[tuple[str, str]]]:
     # Values never hold '-', so no header line can pass for a BEGIN/END marker.
     value = st.one_of(
@@ -682,6 +795,7 @@ def _headers() -> st.SearchStrategy[list[tuple[str, str]]]:
     )
 
 
+@functools.cache
 def _trailing_blocks() -> st.SearchStrategy[bytes]:
     block = st.one_of(
         st.binary(max_size=40).map(lambda b: encode_pem("CERTIFICATE", b)),
@@ -703,6 +817,13 @@ _TOLERATED_STEPS: Final = (
 )
 
 
+_STEP_LISTS: Final = st.lists(
+    st.sampled_from(_TOLERATED_STEPS), min_size=1, max_size=3, unique=True
+)
+_WIDTHS: Final = st.sampled_from([76, 4, 16, 100_000])
+_MARKER_PADS: Final = st.sampled_from([b" ", b"\t", b"  \t"])
+
+
 @st.composite
 def labelled_tolerated_requests(
     draw: st.DrawFn, keys: st.SearchStrategy[PrivateKey] | None = None
@@ -712,14 +833,14 @@ def labelled_tolerated_requests(
     line ends, spaces after the BEGIN/END markers. One or several at once; ``kind`` names
     them in order ("+"-joined)."""
     der = draw(_valid_der(keys))
-    steps = draw(st.lists(st.sampled_from(_TOLERATED_STEPS), min_size=1, max_size=3, unique=True))
+    steps = draw(_STEP_LISTS)
     chosen = set(steps)
     headers = draw(_headers()) if "headers" in chosen else []
-    width = draw(st.sampled_from([76, 4, 16, 100_000])) if "rewrapped" in chosen else 64
+    width = draw(_WIDTHS) if "rewrapped" in chosen else 64
     newline = b"\r\n" if "crlf" in chosen else b"\n"
     pem = encode_pem(CSR_BLOCK, der, line_length=width, headers=headers, newline=newline)
     if "space-after-markers" in chosen:
-        pad = draw(st.sampled_from([b" ", b"\t", b"  \t"]))
+        pad = draw(_MARKER_PADS)
         pem = pem.replace(b"-----" + newline, b"-----" + pad + newline)
     if "leading-text" in chosen:
         pem = draw(_junk()) + b"\n" + pem
@@ -731,6 +852,7 @@ def labelled_tolerated_requests(
     return Tolerated(pem, "+".join(order))
 
 
+@functools.cache
 def tolerated_requests(
     keys: st.SearchStrategy[PrivateKey] | None = None,
 ) -> st.SearchStrategy[bytes]:

@@ -5,6 +5,9 @@ plus an *encoding* (PUT, or one of the patch types, with or without a resourceVe
 Separating the two lets one edit be judged through every endpoint and every wire form,
 and keeps shrinking meaningful: an edit shrinks towards "change nothing", an encoding
 towards a plain PUT.
+
+Composites here draw only from strategies built once (module constants or cached
+factories); see ``strategies.names`` for why.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -40,38 +44,56 @@ _CONTENT_TYPES: Final = {
 }
 
 
+_MOMENTS: Final = st.datetimes(
+    min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2099, 1, 1)
+)
+_D10: Final = st.integers(0, 9)
+_D6: Final = st.integers(0, 5)
+_D8: Final = st.integers(0, 7)
+_D4: Final = st.integers(0, 3)
+_NOT_TRUE: Final = st.sampled_from(["False", "", "x"])
+_STATUSES: Final = st.sampled_from(["True", "False", "Unknown"])
+_REASONS: Final = st.sampled_from(["AutoApproved", "E2E", "Because", ""])
+_MESSAGES: Final = st.text(max_size=20)
+
+
 def _timestamp(draw: st.DrawFn) -> str:
-    moment = draw(
-        st.datetimes(
-            min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2099, 1, 1)
-        )
-    )
+    moment = draw(_MOMENTS)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@st.composite
-def conditions(draw: st.DrawFn, types: tuple[str, ...] = SPECIAL_TYPES + CUSTOM_TYPES) -> JSON:
+def conditions(
+    types: tuple[str, ...] = SPECIAL_TYPES + CUSTOM_TYPES,
+) -> st.SearchStrategy[JSON]:
     """One condition; mostly one the server accepts, sometimes breaking C1-C3.
 
     Well-formed conditions dominate so that histories get past validation and reach the
     interesting transitions (approve, then deny; fail; issue); the malformed ones still
     come often enough to check the 422s.
     """
-    ctype = draw(st.sampled_from(types)) if draw(st.integers(0, 9)) else ""
+    return _conditions(tuple(types))
+
+
+@functools.cache
+def _conditions(types: tuple[str, ...]) -> st.SearchStrategy[JSON]:
+    return _conditions_drawn(st.sampled_from(types))
+
+
+@st.composite
+def _conditions_drawn(draw: st.DrawFn, types: st.SearchStrategy[str]) -> JSON:
+    ctype = draw(types) if draw(_D10) else ""
     if ctype in SPECIAL_TYPES:
-        status = "True" if draw(st.integers(0, 5)) else draw(st.sampled_from(["False", "", "x"]))
+        status = "True" if draw(_D6) else draw(_NOT_TRUE)
     else:
-        status = (
-            draw(st.sampled_from(["True", "False", "Unknown"])) if draw(st.integers(0, 7)) else ""
-        )
+        status = draw(_STATUSES) if draw(_D8) else ""
     cond: JSON = {"type": ctype, "status": status}
     if draw(st.booleans()):
-        cond["reason"] = draw(st.sampled_from(["AutoApproved", "E2E", "Because", ""]))
+        cond["reason"] = draw(_REASONS)
     if draw(st.booleans()):
-        cond["message"] = draw(st.text(max_size=20))
-    if draw(st.integers(0, 3)) == 3:
+        cond["message"] = draw(_MESSAGES)
+    if draw(_D4) == 3:
         cond["lastUpdateTime"] = _timestamp(draw)
-    if draw(st.integers(0, 3)) == 3:
+    if draw(_D4) == 3:
         cond["lastTransitionTime"] = _timestamp(draw)
     return cond
 
@@ -81,28 +103,35 @@ def _pem(block_type: str, der: bytes, headers: str = "") -> bytes:
     return f"-----BEGIN {block_type}-----\n{headers}{body}-----END {block_type}-----\n".encode()
 
 
-@st.composite
-def certificate_values(draw: st.DrawFn) -> str:
+_CERT_KEYS: Final = private_keys(kinds=["ecdsa-p256", "ed25519"])
+_CERT_SERIALS: Final = st.integers(1, 2**32)
+_CERT_KINDS: Final = st.sampled_from(
+    [
+        "valid",
+        "valid-two-blocks",
+        "valid-with-junk",
+        "empty",
+        "no-block",
+        "wrong-type",
+        "headers",
+        "garbage-der",
+    ]
+)
+
+
+def certificate_values() -> st.SearchStrategy[str]:
     """A base64 ``status.certificate``: valid chains, tolerated junk, and each K1 failure."""
-    key = draw(private_keys(kinds=["ecdsa-p256", "ed25519"]))
+    return _CERTIFICATE_VALUES
+
+
+@st.composite
+def _certificate_values(draw: st.DrawFn) -> str:
+    key = draw(_CERT_KEYS)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "csr-conformance")])
-    der = self_signed_certificate(key, subject, serial=draw(st.integers(1, 2**32))).public_bytes(
+    der = self_signed_certificate(key, subject, serial=draw(_CERT_SERIALS)).public_bytes(
         serialization.Encoding.DER
     )
-    kind = draw(
-        st.sampled_from(
-            [
-                "valid",
-                "valid-two-blocks",
-                "valid-with-junk",
-                "empty",
-                "no-block",
-                "wrong-type",
-                "headers",
-                "garbage-der",
-            ]
-        )
-    )
+    kind = draw(_CERT_KINDS)
     pem = {
         "valid": _pem("CERTIFICATE", der),
         "valid-two-blocks": _pem("CERTIFICATE", der) + _pem("CERTIFICATE", der),
@@ -116,23 +145,35 @@ def certificate_values(draw: st.DrawFn) -> str:
     return base64.b64encode(pem).decode()
 
 
-@st.composite
-def spec_edits(draw: st.DrawFn) -> JSON:
+_CERTIFICATE_VALUES: Final = _certificate_values()
+_EXPIRATIONS: Final = st.integers(600, 10**6)
+_USERNAMES: Final = st.sampled_from(["mallory", "system:admin"])
+
+
+def spec_edits() -> st.SearchStrategy[JSON]:
     """Changes to spec fields; every one of them must be ignored by every endpoint."""
+    return _SPEC_EDITS
+
+
+@st.composite
+def _spec_edits(draw: st.DrawFn) -> JSON:
     edit: JSON = {}
     if draw(st.booleans()):
         edit["signerName"] = draw(custom_signer_names())
     if draw(st.booleans()):
         edit["usages"] = draw(usage_lists())
     if draw(st.booleans()):
-        edit["expirationSeconds"] = draw(st.integers(600, 10**6))
+        edit["expirationSeconds"] = draw(_EXPIRATIONS)
     if draw(st.booleans()):
-        edit["username"] = draw(st.sampled_from(["mallory", "system:admin"]))
+        edit["username"] = draw(_USERNAMES)
     if draw(st.booleans()):
         edit["groups"] = ["system:masters"]
-    if draw(st.integers(0, 3)) == 3:
+    if draw(_D4) == 3:
         edit["request"] = base64.b64encode(draw(csr_pems())).decode()
     return edit
+
+
+_SPEC_EDITS: Final = _spec_edits()
 
 
 @dataclass
@@ -181,24 +222,38 @@ _META_KEYS = st.sampled_from(["app", "tier", "example.com/owner"])
 _META_VALUES = st.sampled_from(["a", "b", "c-1"]) | st.none()
 
 
-@st.composite
-def edits(draw: st.DrawFn) -> Edit:
-    """An edit touching any mix of spec, conditions, certificate and metadata."""
-    edit = Edit()
-    if draw(st.integers(0, 3)) == 3:
-        edit.spec = draw(spec_edits())
-    ops = st.one_of(
+_CONDITION_OPS: Final = st.lists(
+    st.one_of(
         st.tuples(st.just("append"), conditions()),
         st.tuples(st.just("remove"), st.integers(0, 5)),
         st.tuples(st.just("reason"), st.tuples(st.integers(0, 5), st.sampled_from(["R1", "R2"]))),
         st.tuples(st.just("replace"), st.lists(conditions(), max_size=3)),
-    )
-    edit.conditions = draw(st.lists(ops, max_size=2))
-    if draw(st.integers(0, 2)) == 2:
+    ),
+    max_size=2,
+)
+_D3: Final = st.integers(0, 2)
+_META_EDITS: Final = st.dictionaries(_META_KEYS, _META_VALUES, max_size=2)
+
+
+def edits() -> st.SearchStrategy[Edit]:
+    """An edit touching any mix of spec, conditions, certificate and metadata."""
+    return _EDITS
+
+
+@st.composite
+def _edits(draw: st.DrawFn) -> Edit:
+    edit = Edit()
+    if draw(_D4) == 3:
+        edit.spec = draw(spec_edits())
+    edit.conditions = draw(_CONDITION_OPS)
+    if draw(_D3) == 2:
         edit.certificate = draw(certificate_values())
-    edit.labels = draw(st.dictionaries(_META_KEYS, _META_VALUES, max_size=2))
-    edit.annotations = draw(st.dictionaries(_META_KEYS, _META_VALUES, max_size=2))
+    edit.labels = draw(_META_EDITS)
+    edit.annotations = draw(_META_EDITS)
     return edit
+
+
+_EDITS: Final = _edits()
 
 
 def content_type(encoding: str) -> str:

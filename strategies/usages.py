@@ -3,10 +3,14 @@
 Upstream: ``allValidUsages`` in pkg/apis/certificates/validation/validation.go and the
 ``KeyUsage`` constants in staging/src/k8s.io/api/certificates/v1/types.go. Matching is
 exact: case, spacing and punctuation all matter, which is what the U2 variants probe.
+
+Strategies are built once and cached; composites draw only from cached strategies (a
+strategy built per draw is validated again per draw, see ``strategies.names``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Final, TypeVar
 
@@ -61,11 +65,13 @@ _SHRINK_ORDER: Final[tuple[str, ...]] = (
 )
 
 
+@functools.cache
 def usages() -> st.SearchStrategy[str]:
     """One valid usage."""
     return st.sampled_from(_SHRINK_ORDER)
 
 
+@functools.cache
 def usage_lists(min_size: int = 1) -> st.SearchStrategy[list[str]]:
     """Non-empty lists of distinct valid usages, in any order (the server keeps the order)."""
     return st.lists(usages(), min_size=min_size, max_size=len(USAGES), unique=True)
@@ -86,12 +92,27 @@ def _variants(usage: str) -> list[str]:
     ]
 
 
+_VARIANTS: Final = {u: st.sampled_from(_variants(u)) for u in USAGES}
+
+
 @st.composite
 def _near_miss(draw: st.DrawFn) -> str:
     usage = draw(usages())
-    return draw(st.sampled_from(_variants(usage)))
+    return draw(_VARIANTS[usage])
 
 
+@functools.cache
+def _permutations(size: int) -> st.SearchStrategy[list[int]]:
+    return st.permutations(range(size))
+
+
+def _shuffled(draw: st.DrawFn, values: list[str]) -> list[str]:
+    """``draw(st.permutations(values))`` through a cached strategy of index permutations
+    (the same choices, so the same shrinking: towards the original order)."""
+    return [values[i] for i in draw(_permutations(len(values)))]
+
+
+@functools.cache
 def unknown_usages() -> st.SearchStrategy[str]:
     """Strings that are not valid usages: near misses of real ones, and arbitrary text."""
     return st.one_of(
@@ -101,16 +122,26 @@ def unknown_usages() -> st.SearchStrategy[str]:
 
 @st.composite
 def _with_unknown(draw: st.DrawFn) -> list[str]:
-    known = draw(st.lists(usages(), max_size=5, unique=True))
-    unknown = draw(st.lists(unknown_usages(), min_size=1, max_size=3, unique=True))
-    return list(draw(st.permutations(known + unknown)))
+    known = draw(_KNOWN_0_5)
+    unknown = draw(_UNKNOWN_1_3)
+    return _shuffled(draw, known + unknown)
+
+
+_KNOWN_0_5: Final = st.lists(usages(), max_size=5, unique=True)
+_KNOWN_1_5: Final = st.lists(usages(), min_size=1, max_size=5, unique=True)
+_UNKNOWN_1_3: Final = st.lists(unknown_usages(), min_size=1, max_size=3, unique=True)
+
+
+@functools.cache
+def _repeat_indices(size: int) -> st.SearchStrategy[list[int]]:
+    return st.lists(st.integers(0, size - 1), min_size=1, max_size=3)
 
 
 @st.composite
 def _with_duplicates(draw: st.DrawFn) -> list[str]:
-    known = draw(st.lists(usages(), min_size=1, max_size=5, unique=True))
-    repeats = draw(st.lists(st.sampled_from(known), min_size=1, max_size=3))
-    return list(draw(st.permutations(known + repeats)))
+    known = draw(_KNOWN_1_5)
+    repeats = [known[i] for i in draw(_repeat_indices(len(known)))]
+    return _shuffled(draw, known + repeats)
 
 
 def invalid_usage_lists(
@@ -125,6 +156,13 @@ def invalid_usage_lists(
 
     ``rules`` narrows the draw to some of the three.
     """
+    return _invalid_usage_lists(None if rules is None else frozenset(rules))
+
+
+@functools.cache
+def _invalid_usage_lists(
+    rules: frozenset[str] | None,
+) -> st.SearchStrategy[tuple[list[str] | None, str]]:
     by_rule: dict[str, st.SearchStrategy[list[str] | None]] = {
         RULE_U1: st.sampled_from([None, []]),
         RULE_U2: _with_unknown(),
