@@ -244,6 +244,67 @@ _RULE_LIST: Final[tuple[Rule, ...]] = (
         "List: kind CertificateSigningRequestList, items never null, sorted by name, "
         "metadata.resourceVersion set",
     ),
+    Rule(
+        "CSR-SEL-LABEL",
+        "§7.3",
+        "Label selectors (=, ==, !=, in, notin, exists, !exists, several terms) select exactly "
+        "the matching objects on list, watch and deletecollection; a parse error is a 400",
+    ),
+    Rule(
+        "CSR-READ-PAGE",
+        "§7.6",
+        "limit/continue: every object once, in name order, all pages from the first page's "
+        "snapshot, remainingItemCount exact, a malformed token 400, a compacted one 410",
+    ),
+    Rule(
+        "CSR-READ-RV",
+        "§7.5",
+        "List resourceVersion and resourceVersionMatch: Exact reads that snapshot, NotOlderThan "
+        "at least that new, too large 504, compacted 410, invalid combinations 422 ListOptions",
+    ),
+    # --- watch (§8) ---
+    Rule(
+        "CSR-WATCH-START",
+        "§8.2",
+        "A watch without resourceVersion, or from \"0\", first sends ADDED for every match; "
+        "from N it sends exactly the changes after N",
+    ),
+    Rule(
+        "CSR-WATCH-ORDER",
+        "§8.1, §16",
+        "Events arrive in resourceVersion order, each change once, none missing (ordered, "
+        "unique, reliable), and watchers with the same start agree",
+    ),
+    Rule(
+        "CSR-WATCH-FAITHFUL",
+        "§8.5, §8.6",
+        "Each event's object is what the write that caused it returned; DELETED carries the "
+        "last state with the delete's resourceVersion; subresource writes are MODIFIED; no-op "
+        "writes send nothing",
+    ),
+    Rule(
+        "CSR-WATCH-FILTER",
+        "§8.1, §8.4",
+        "Watch honours label and field selectors; entering the selection is ADDED, leaving it "
+        "is DELETED with the previous object at the new resourceVersion",
+    ),
+    Rule(
+        "CSR-WATCH-EXPIRED",
+        "§8.3",
+        "A watch from a compacted resourceVersion is HTTP 200 with one ERROR event (410 "
+        "Expired) and then ends; an unparseable resourceVersion is refused before streaming",
+    ),
+    Rule(
+        "CSR-WATCH-BOOKMARK",
+        "§8.7, §8.8",
+        "Bookmarks only when asked, never going back, carrying only metadata.resourceVersion; "
+        "sendInitialEvents ends the initial ADDEDs with the k8s.io/initial-events-end bookmark",
+    ),
+    Rule(
+        "CSR-WATCH-RESUME",
+        "§8.2, §16",
+        "A watch resumed from the last resourceVersion it saw continues without loss or repeat",
+    ),
     # --- delete (§9) ---
     Rule("CSR-DEL-STATUS", "§9.2", "DELETE answers with a Success Status (no code field)"),
     Rule("CSR-DEL-404", "§9.4", "DELETE of a missing name gives 404"),
@@ -262,6 +323,47 @@ _RULE_LIST: Final[tuple[Rule, ...]] = (
         "CSR-DISC", "§1.2", "Discovery lists the resource and its approval and status subresources"
     ),
     Rule("CSR-AUTH-401", "§13", "Unauthenticated requests get 401 with a Status body"),
+    # --- signers (references Part B §3; kube-controller-manager csrsigning) ---
+    Rule(
+        "CSR-SIGN-ISSUE",
+        "refs B§3b",
+        "An approved request the signer accepts gets a certificate within the deadline",
+    ),
+    Rule("CSR-SIGN-ONCE", "refs B§3b", "A certificate, once issued, is never changed or reissued"),
+    Rule("CSR-SIGN-KEY", "refs B§3b", "The certificate certifies the request's public key"),
+    Rule("CSR-SIGN-CHAIN", "refs B§3b", "The certificate verifies to the signer's CA bundle"),
+    Rule(
+        "CSR-SIGN-SUBJECT",
+        "refs B§3b",
+        "Subject and SANs follow the signer's policy; never a name that was not requested",
+    ),
+    Rule(
+        "CSR-SIGN-USAGES",
+        "refs B§3b",
+        "KeyUsage/ExtKeyUsage follow spec.usages and the signer's policy; never CA:TRUE",
+    ),
+    Rule(
+        "CSR-SIGN-LIFETIME",
+        "refs B§3f",
+        "Lifetime <= expirationSeconds + 5m backdate when set, and >= the 10-minute minimum",
+    ),
+    Rule("CSR-SIGN-CA-EXPIRY", "refs B§3f", "A certificate never outlives its CA"),
+    Rule(
+        "CSR-SIGN-NOTBEFORE",
+        "refs B§3b",
+        "notBefore is not in the future and backdated by at most 5 minutes",
+    ),
+    Rule(
+        "CSR-SIGN-GATE",
+        "refs B§3f",
+        "Denied, unapproved and Failed requests never get a certificate",
+    ),
+    Rule("CSR-SIGN-OWN", "refs B§3f", "A signer never issues for another signer's requests"),
+    Rule(
+        "CSR-SIGN-FAILED",
+        "refs B§3b",
+        "A policy violation ends in Failed (SignerValidationFailure), never in a certificate",
+    ),
 )
 
 RULES: Final[dict[str, Rule]] = {r.id: r for r in _RULE_LIST}

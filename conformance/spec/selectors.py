@@ -476,6 +476,11 @@ class ListSelectors:
     def matches(self, obj: Mapping[str, Any]) -> bool:
         return self.labels.matches(object_labels(obj)) and self.fields.matches(csr_fields(obj))
 
+    @property
+    def empty(self) -> bool:
+        """No selection at all (upstream's ``pred.Empty()``: remainingItemCount is exact)."""
+        return self.labels.empty and self.fields.empty
+
 
 def parse_list_selectors(
     label_selector: str | None,

@@ -39,9 +39,10 @@ from conformance.targets.fake.wire import plain_not_found, respond
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[], Awaitable[web.Response]]
+Handler = Callable[[], Awaitable[web.StreamResponse]]
 
 _CSR_BASE: Final = f"/apis/{CERTIFICATES_V1.group_version}/{st.RESOURCE}"
+_CSR_WATCH: Final = f"/apis/{CERTIFICATES_V1.group_version}/watch/{st.RESOURCE}"
 _SSR_PATH: Final = f"/apis/{AUTHENTICATION_V1.group_version}/selfsubjectreviews"
 _HEALTH_PATHS: Final = ("/healthz", "/livez", "/readyz")
 
@@ -145,6 +146,13 @@ def route(call: Call) -> tuple[Handler, tuple[str, ...]] | int | None:
             "POST": lambda: create_handlers.create(call),
             "DELETE": lambda: delete_handlers.delete_collection(call),
         }
+    elif path == _CSR_WATCH or path.startswith(_CSR_WATCH + "/"):
+        produces = _PRODUCES_LIST
+        rest = path[len(_CSR_WATCH) :].strip("/").split("/")
+        if len(rest) > 1:
+            return None
+        watched = rest[0] or None
+        table = {"GET": lambda: read_handlers.watch_path(call, watched)}
     elif path.startswith(_CSR_BASE + "/"):
         rest = path[len(_CSR_BASE) + 1 :].split("/")
         name = rest[0]
@@ -194,7 +202,7 @@ async def _health(call: Call) -> web.Response:
     return resp
 
 
-async def dispatch(request: web.Request) -> web.Response:
+async def dispatch(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     info = parse_request_info(request.method, request.raw_path.split("?", 1)[0], request.query)
     ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None

@@ -43,6 +43,10 @@ class ServerState:
     clock: Callable[[], datetime.datetime] = _utc_now
     new_uid: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     rng: random.Random = field(default_factory=random.Random)
+    too_large_wait: float = 3.0
+    """How long a read newer than the store waits before 504 (kube-apiserver: about 3 s)."""
+    bookmark_seconds: float = 5.0
+    """How often a watch that asked for bookmarks gets one (kube-apiserver: about 60 s)."""
 
     def now(self) -> str:
         return rfc3339(self.clock())

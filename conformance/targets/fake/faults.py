@@ -275,12 +275,231 @@ _FAULT_LIST: Final[tuple[Fault, ...]] = (
 # Faults of later capabilities, one tuple each so that work on one never edits another's.
 _WATCH_AND_LIST_FAULTS: Final[tuple[Fault, ...]] = (
     # watch, pagination, selectors (issue 8)
+    Fault(
+        "watch-events-reordered",
+        "a watch sends each pair of consecutive events in swapped order",
+        ("CSR-WATCH-ORDER",),
+    ),
+    Fault(
+        "watch-drops-modified",
+        "every second MODIFIED event of a watch is never sent",
+        ("CSR-WATCH-ORDER", "CSR-WATCH-FAITHFUL"),
+    ),
+    Fault(
+        "watch-duplicates-event",
+        "every ADDED event of a watch is sent twice",
+        ("CSR-WATCH-ORDER", "CSR-WATCH-START"),
+    ),
+    Fault(
+        "watch-ignores-start-rv",
+        "a watch from resourceVersion N replays the whole current state as ADDED instead",
+        ("CSR-WATCH-START", "CSR-WATCH-RESUME"),
+    ),
+    Fault(
+        "watch-ignores-selector",
+        "a watch sends every object, whatever its label and field selectors say",
+        ("CSR-WATCH-FILTER",),
+    ),
+    Fault(
+        "watch-deleted-wrong-rv",
+        "DELETED events carry the object's last stored resourceVersion, not the delete's",
+        ("CSR-WATCH-FAITHFUL",),
+    ),
+    Fault(
+        "watch-too-old-from-now",
+        "a watch from a compacted resourceVersion streams from now instead of ERROR 410",
+        ("CSR-WATCH-EXPIRED",),
+    ),
+    Fault(
+        "bookmark-goes-backwards",
+        "bookmarks carry the resourceVersion the watch started at, older than events sent",
+        ("CSR-WATCH-BOOKMARK",),
+    ),
+    Fault(
+        "initial-events-end-missing",
+        "sendInitialEvents never sends the k8s.io/initial-events-end bookmark",
+        ("CSR-WATCH-BOOKMARK",),
+    ),
+    Fault(
+        "continue-repeats-item",
+        "a continue token resumes at the last item of the page, so it is listed twice",
+        ("CSR-READ-PAGE",),
+    ),
+    Fault(
+        "pages-from-different-snapshots",
+        "a continued list reads the current state instead of the first page's snapshot",
+        ("CSR-READ-PAGE",),
+    ),
+    Fault(
+        "list-ignores-limit",
+        "list ignores limit and returns everything in one page",
+        ("CSR-READ-PAGE",),
+    ),
+    Fault(
+        "remaining-count-off-by-one",
+        "remainingItemCount counts one object more than remains",
+        ("CSR-READ-PAGE",),
+    ),
+    Fault(
+        "list-ignores-label-selector",
+        "list and watch ignore labelSelector (deletecollection still honours it)",
+        ("CSR-SEL-LABEL", "CSR-READ-LIST"),
+    ),
+    Fault(
+        "label-notin-as-in",
+        "a label selector's notin is evaluated as in on list and watch",
+        ("CSR-SEL-LABEL",),
+    ),
+    Fault(
+        "field-selector-not-equal-ignored",
+        "field selector terms with != are dropped on list and watch",
+        ("CSR-READ-LIST", "CSR-SEL-LABEL"),
+    ),
 )
 _SENSITIVITY_FAULTS: Final[tuple[Fault, ...]] = (
     # rules checked by no property or only by the state machine (issue 14)
+    Fault(
+        "reject-ed25519-requests",
+        "spec.request with an Ed25519 key is refused (422), as by an x509 parser that "
+        "predates Ed25519",
+        ("CSR-VAL-R4",),
+    ),
+    Fault(
+        "kubernetes-io-signers-restricted",
+        "only the well-known kubernetes.io/* signer names are accepted; any other "
+        "kubernetes.io/ name is a 422",
+        ("CSR-VAL-S7",),
+    ),
+    Fault(
+        "expiration-capped",
+        "expirationSeconds above one year are stored as one year (31536000)",
+        ("CSR-VAL-X2",),
+    ),
+    Fault(
+        "creation-timestamp-writable",
+        "an update stores the metadata.creationTimestamp it was sent instead of keeping the "
+        "stored one",
+        ("CSR-META-M5", "CSR-IMM-META"),
+    ),
+    Fault(
+        "apply-ignores-conflicts",
+        "server-side apply takes fields owned by another manager without force instead of "
+        "409 Conflict",
+        ("CSR-PATCH-APPLY",),
+    ),
+    Fault(
+        "patch-field-validation-ignored",
+        "PATCH ignores fieldValidation: unknown and duplicate fields are dropped silently, "
+        "with no Warning header and no Strict 422",
+        ("CSR-PATCH-FIELDVAL",),
+    ),
+    Fault(
+        "update-options-unchecked",
+        "invalid UpdateOptions/PatchOptions (dryRun values, fieldManager, fieldValidation, "
+        "force on a non-apply patch) are ignored instead of 422",
+        ("CSR-PATCH-OPTS",),
+    ),
+    Fault(
+        "put-apiversion-unchecked",
+        "a PUT body's apiVersion is not checked against the endpoint's group and version",
+        ("CSR-UPD-DECODE",),
+    ),
+    Fault(
+        "dryrun-update-persists",
+        "dryRun=All on PUT or PATCH still stores the change",
+        ("CSR-UPD-DRYRUN",),
+    ),
+    Fault(
+        "certificate-requires-approval",
+        "/status refuses (422) a certificate for a CSR that has no Approved condition",
+        ("CSR-VAL-K2",),
+    ),
+    Fault(
+        "main-accepts-status-changes",
+        "PUT/PATCH of the main resource applies the status changes /status would accept "
+        "(a Failed or custom condition, a certificate)",
+        ("CSR-SUB-MAIN-STATUS", "CSR-VAL-K4"),
+    ),
+    Fault(
+        "update-conditions-unvalidated",
+        "/approval and /status store conditions with an empty type or status, an "
+        "unsupported status or a repeated type instead of 422",
+        ("CSR-VAL-C1", "CSR-VAL-C2", "CSR-VAL-C3", "CSR-VAL-C4"),
+    ),
 )
 _SIGNER_FAULTS: Final[tuple[Fault, ...]] = (
-    # the fake's reference signer (issue 11)
+    # the fake's reference signer (issue 11; conformance/targets/fake/signer.py)
+    Fault(
+        "signer-signs-denied",
+        "the reference signer treats a Denied condition like Approved and issues",
+        ("CSR-SIGN-GATE",),
+    ),
+    Fault(
+        "signer-signs-unapproved",
+        "the reference signer issues for requests nobody approved yet",
+        ("CSR-SIGN-GATE",),
+    ),
+    Fault(
+        "signer-issues-after-failed",
+        "the reference signer ignores a Failed condition and issues anyway",
+        ("CSR-SIGN-GATE",),
+    ),
+    Fault(
+        "signer-signs-other-signers",
+        "the reference signer issues for every approved request, whatever its signerName",
+        ("CSR-SIGN-OWN",),
+    ),
+    Fault(
+        "signer-ignores-expiration",
+        "the reference signer always issues for its maximum duration, ignoring expirationSeconds",
+        ("CSR-SIGN-LIFETIME",),
+    ),
+    Fault(
+        "signer-wrong-public-key",
+        "the reference signer certifies a key of its own instead of the request's",
+        ("CSR-SIGN-KEY",),
+    ),
+    Fault(
+        "signer-drops-san",
+        "the reference signer drops the last subjectAltName of the request",
+        ("CSR-SIGN-SUBJECT",),
+    ),
+    Fault(
+        "signer-adds-usage",
+        "the reference signer adds an ExtKeyUsage that was not requested",
+        ("CSR-SIGN-USAGES",),
+    ),
+    Fault(
+        "signer-outlives-ca",
+        "the reference signer does not cap notAfter at its CA's notAfter",
+        ("CSR-SIGN-CA-EXPIRY",),
+    ),
+    Fault(
+        "signer-reissues",
+        "the reference signer issues a second, different certificate over the first (and the "
+        "fake lets that write through)",
+        ("CSR-SIGN-ONCE",),
+    ),
+    Fault(
+        "signer-backdates-hours",
+        "the reference signer backdates notBefore by three hours instead of five minutes",
+        ("CSR-SIGN-NOTBEFORE", "CSR-SIGN-LIFETIME"),
+    ),
+    Fault(
+        "signer-ignores-policy",
+        "the reference signer issues requests its policy refuses instead of marking them Failed",
+        ("CSR-SIGN-FAILED",),
+    ),
+    Fault(
+        "signer-never-issues",
+        "the reference signer never writes a certificate or a Failed condition",
+        ("CSR-SIGN-ISSUE",),
+    ),
+    Fault(
+        "signer-foreign-ca",
+        "the reference signer signs with a CA other than the one it publishes",
+        ("CSR-SIGN-CHAIN",),
+    ),
 )
 
 FAULTS: Final[dict[str, Fault]] = {

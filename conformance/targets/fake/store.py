@@ -2,10 +2,13 @@
 
 It plays etcd plus the watch cache. Every successful write takes the next value of a
 single counter (like the etcd revision, shared by all objects and strictly increasing)
-and appends an event; watches (later work) replay the log from a resourceVersion and then
-follow new events through :meth:`Store.subscribe`. Objects are kept as the JSON dicts the
-fake serves, and copies go in and out so a handler can never alter stored state by
-accident.
+and appends an event that also remembers the object's previous state. That makes the log
+an MVCC history: :meth:`Store.state_at` rebuilds the objects as they were at any retained
+resourceVersion (what an Exact list and a continue token need), and watches replay the
+log from a resourceVersion and then follow new events through :meth:`Store.subscribe`.
+:meth:`Store.compact` drops history the way etcd compaction does, so "too old" answers
+(410) can be tested without waiting. Objects are kept as the JSON dicts the fake serves,
+and copies go in and out so a handler can never alter stored state by accident.
 """
 
 from __future__ import annotations
@@ -39,9 +42,20 @@ class Event:
     type: str
     object: Obj
     resource_version: int
+    previous: Obj | None = None
+    """The object before this change (None for ADDED): what a selector exit shows."""
 
 
 Listener = Callable[[Event], None]
+
+
+class TooOld(Exception):
+    """The resourceVersion asked for is older than the retained history (compacted)."""
+
+    def __init__(self, requested: int, oldest: int) -> None:
+        super().__init__(f"too old resource version: {requested} ({oldest})")
+        self.requested = requested
+        self.oldest = oldest
 
 
 class StaleWrite(Exception):
@@ -56,6 +70,7 @@ class Store:
         self._objects: dict[str, Obj] = {}
         self._rv = FIRST_RESOURCE_VERSION
         self._events: deque[Event] = deque(maxlen=retention)
+        self._compacted = FIRST_RESOURCE_VERSION
         self._listeners: list[Listener] = []
 
     # -- reads -------------------------------------------------------------
@@ -105,8 +120,9 @@ class Store:
             stored.setdefault("metadata", {})["resourceVersion"] = str(rv)
             go_order_metadata(stored)
             name = stored["metadata"]["name"]
+            previous = self._objects.get(name)
             self._objects[name] = stored
-            self._emit(Event(ADDED, copy.deepcopy(stored), rv))
+            self._emit(Event(ADDED, copy.deepcopy(stored), rv, copy.deepcopy(previous)))
             return copy.deepcopy(stored)
 
     def update(self, obj: Obj, *, expected_rv: str | None = None) -> Obj:
@@ -124,8 +140,9 @@ class Store:
             rv = self._next_rv()
             stored["metadata"]["resourceVersion"] = str(rv)
             go_order_metadata(stored)
+            previous = self._objects[name]
             self._objects[name] = stored
-            self._emit(Event(MODIFIED, copy.deepcopy(stored), rv))
+            self._emit(Event(MODIFIED, copy.deepcopy(stored), rv, copy.deepcopy(previous)))
             return copy.deepcopy(stored)
 
     def delete(self, name: str, *, expected_rv: str | None = None) -> Obj:
@@ -136,7 +153,7 @@ class Store:
             rv = self._next_rv()
             final = copy.deepcopy(gone)
             final["metadata"]["resourceVersion"] = str(rv)
-            self._emit(Event(DELETED, copy.deepcopy(final), rv))
+            self._emit(Event(DELETED, copy.deepcopy(final), rv, copy.deepcopy(gone)))
             return gone
 
     def _check(self, name: str, expected_rv: str | None) -> None:
@@ -149,16 +166,82 @@ class Store:
     # -- events ------------------------------------------------------------
 
     def oldest_event_rv(self) -> int:
-        """The resourceVersion just before the oldest retained event (the replay horizon)."""
+        """The oldest resourceVersion whose state is still known (the replay horizon).
+
+        History from here on is complete: every event above it is retained, so a watch or
+        an Exact list from this resourceVersion or later can be served.
+        """
         with self._lock:
-            if not self._events:
-                return self._rv
-            return self._events[0].resource_version - 1
+            return self._horizon()
+
+    def _horizon(self) -> int:
+        if self._events and self._events.maxlen == len(self._events):
+            # The bounded log dropped events: only what follows its oldest entry is whole.
+            return max(self._compacted, self._events[0].resource_version - 1)
+        return self._compacted
+
+    def compact(self, rv: int | None = None) -> int:
+        """Forget history at and below ``rv`` (default: everything before now), like etcd.
+
+        Returns the new horizon. Reads and watches from older resourceVersions then get
+        kube-apiserver's 410 Expired.
+        """
+        with self._lock:
+            target = self._rv if rv is None else min(max(rv, self._compacted), self._rv)
+            while self._events and self._events[0].resource_version <= target:
+                self._events.popleft()
+            self._compacted = target
+            return target
 
     def events_since(self, rv: int) -> list[Event]:
-        """Events with a resourceVersion above ``rv``; ``rv`` must not be below the horizon."""
+        """Events with a resourceVersion above ``rv``; :class:`TooOld` below the horizon."""
         with self._lock:
+            horizon = self._horizon()
+            if rv < horizon:
+                raise TooOld(rv, horizon)
             return [copy.deepcopy(e) for e in self._events if e.resource_version > rv]
+
+    def state_at(self, rv: int) -> list[Obj]:
+        """Every object as it was at ``rv``, by name: the current state with later events
+        undone. :class:`TooOld` below the horizon; ``rv`` above the newest is an error of
+        the caller (kube-apiserver answers "too large" before reading)."""
+        with self._lock:
+            horizon = self._horizon()
+            if rv < horizon:
+                raise TooOld(rv, horizon)
+            state = dict(self._objects)
+            for event in reversed(self._events):
+                if event.resource_version <= rv:
+                    break
+                name = event.object["metadata"]["name"]
+                if event.previous is None:
+                    state.pop(name, None)
+                else:
+                    state[name] = event.previous
+            return [copy.deepcopy(state[n]) for n in sorted(state, key=_key)]
+
+    def watch(
+        self, rv: int | None, listener: Listener
+    ) -> tuple[int, list[Event], Callable[[], None]]:
+        """Atomically: the backlog after ``rv`` (or, with None, the current state as ADDED
+        events), and a subscription to everything after it, so nothing falls in between.
+
+        Returns (the resourceVersion the backlog ends at, the backlog, unsubscribe).
+        """
+        with self._lock:
+            if rv is None:
+                backlog = [
+                    Event(
+                        ADDED,
+                        copy.deepcopy(self._objects[n]),
+                        int(self._objects[n]["metadata"]["resourceVersion"]),
+                    )
+                    for n in sorted(self._objects, key=_key)
+                ]
+            else:
+                backlog = self.events_since(rv)
+            unsubscribe = self.subscribe(listener)
+            return self._rv, backlog, unsubscribe
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every future event; returns the function that unsubscribes.

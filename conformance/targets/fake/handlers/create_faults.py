@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from conformance.spec.request import check_request
@@ -31,6 +31,22 @@ from conformance.targets.fake.objects import go_order_metadata
 
 LEGACY_SIGNER: Final = "kubernetes.io/legacy-unknown"
 _LEGACY_STAND_IN: Final = "kubernetes.io/legacy-unknown-stand-in"
+_WELL_KNOWN_KUBERNETES_SIGNERS: Final = frozenset(
+    {
+        "kubernetes.io/kube-apiserver-client",
+        "kubernetes.io/kube-apiserver-client-kubelet",
+        "kubernetes.io/kubelet-serving",
+        LEGACY_SIGNER,
+    }
+)
+_UNKNOWN_KUBERNETES_SIGNER: Final = "kubernetes.io/Unknown_Signer"
+"""What ``kubernetes-io-signers-restricted`` hands the oracle instead of an unlisted
+``kubernetes.io/`` name: a path the syntax rules refuse, so the answer is a 422."""
+_ONE_YEAR: Final = 365 * 24 * 3600
+_UNPARSEABLE_REQUEST: Final = base64.b64encode(
+    b"-----BEGIN CERTIFICATE REQUEST-----\nMAMCAQE=\n-----END CERTIFICATE REQUEST-----\n"
+).decode("ascii")
+"""A request whose DER is no PKCS#10 (rule R2), standing in for a refused Ed25519 one."""
 
 
 @functools.cache
@@ -99,6 +115,17 @@ def _bad_signature_only(spec: dict[str, Any]) -> bool:
     return not result.ok and result.organizations is not None
 
 
+def _is_ed25519_request(spec: dict[str, Any]) -> bool:
+    raw = spec.get("request")
+    if not isinstance(raw, str):
+        return False
+    try:
+        csr = x509.load_pem_x509_csr(base64.b64decode(raw, validate=True))
+        return isinstance(csr.public_key(), ed25519.Ed25519PublicKey)
+    except ValueError:
+        return False
+
+
 def bend_request(body: bytes, faults: ActiveFaults) -> Bent:
     """Repair what the active faults would not have checked, remembering how to undo it."""
     doc = parse_plain_object(body)
@@ -121,6 +148,18 @@ def bend_request(body: bytes, faults: ActiveFaults) -> Bent:
     if faults.on("allow-legacy-signer") and spec.get("signerName") == LEGACY_SIGNER:
         bent.restores.append(_set_spec("signerName", LEGACY_SIGNER))
         spec["signerName"] = _LEGACY_STAND_IN
+        changed = True
+    if faults.on("reject-ed25519-requests") and _is_ed25519_request(spec):
+        spec["request"] = _UNPARSEABLE_REQUEST
+        changed = True
+    signer = spec.get("signerName")
+    if (
+        faults.on("kubernetes-io-signers-restricted")
+        and isinstance(signer, str)
+        and signer.startswith("kubernetes.io/")
+        and signer not in _WELL_KNOWN_KUBERNETES_SIGNERS
+    ):
+        spec["signerName"] = _UNKNOWN_KUBERNETES_SIGNER
         changed = True
     if faults.on("rv-on-create-accepted") and "resourceVersion" in meta:
         del meta["resourceVersion"]
@@ -154,6 +193,9 @@ def bend_stored(obj: dict[str, Any], bent: Bent, faults: ActiveFaults) -> None:
         for key in ("uid", "creationTimestamp"):
             if sent_meta.get(key):
                 meta[key] = sent_meta[key]
+    expiration = spec.get("expirationSeconds")
+    if faults.on("expiration-capped") and isinstance(expiration, int) and expiration > _ONE_YEAR:
+        spec["expirationSeconds"] = _ONE_YEAR
     if faults.on("usages-sorted") and isinstance(spec.get("usages"), list):
         spec["usages"] = sorted(spec["usages"])
     generate = sent_meta.get("generateName")

@@ -24,16 +24,16 @@ from aiohttp import web
 
 from conformance.spec import fielderrors as fe
 from conformance.spec import status as st
-from conformance.targets.fake.context import Call
-from conformance.targets.fake.faults import RUN_LABEL_KEY
-from conformance.targets.fake.handlers.read import list_body, selectors_for
-from conformance.targets.fake.objects import go_order_metadata, with_type_meta
 from conformance.spec.selectors import (
     FieldSelector,
     LabelSelector,
     ListSelectors,
     SelectorError,
 )
+from conformance.targets.fake.context import Call
+from conformance.targets.fake.faults import RUN_LABEL_KEY
+from conformance.targets.fake.handlers.read import list_body, selectors_for
+from conformance.targets.fake.objects import go_order_metadata, with_type_meta
 from conformance.targets.fake.store import Obj
 from conformance.targets.fake.wire import respond
 

@@ -8,19 +8,23 @@ PartialObjectMetadata, which is what kubectl and metadata-only clients ask for.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 
 from aiohttp import web
 
+from conformance.spec import listing
 from conformance.spec import status as st
-from conformance.targets.fake import table as tables
-from conformance.targets.fake.context import Call
-from conformance.targets.fake.objects import list_item, partial_metadata, with_type_meta
 from conformance.spec.selectors import (
     ListSelectors,
     SelectorError,
     parse_list_selectors,
 )
+from conformance.targets.fake import table as tables
+from conformance.targets.fake.context import Call
+from conformance.targets.fake.handlers import list_faults
+from conformance.targets.fake.objects import list_item, partial_metadata, with_type_meta
+from conformance.targets.fake.store import TooOld
 from conformance.targets.fake.wire import (
     NotAcceptable,
     Rendering,
@@ -94,31 +98,129 @@ def list_body(call: Call, rv: int, items: list[dict[str, Any]]) -> dict[str, Any
     return body
 
 
-async def list_(call: Call) -> web.Response:
+async def list_(call: Call) -> web.StreamResponse:
+    """A list, or a watch when the query says ``watch=true``.
+
+    The order of refusals is kube-apiserver's: media type (406), query decoding (400),
+    list options (422), selectors (400), resourceVersion (400), then the read itself
+    (504 too large, 410 compacted).
+    """
     try:
         rendering = negotiate(call.request.headers.get("Accept"), LIST_TRANSFORMS, protobuf=True)
     except NotAcceptable:
         return respond(call.request, 406, not_acceptable_status())
     try:
-        selectors = selectors_for(
-            call, honour_field_selector=not call.faults.on("ignore-field-selector")
+        opts = listing.parse_list_options(call.request.query)
+    except listing.OptionsError as e:
+        return respond(call.request, e.status.get("code", 400), e.status)
+    if opts.watch:
+        from conformance.targets.fake.handlers.watch import serve_watch
+
+        return await serve_watch(call, opts)
+    errs = listing.validate_list_options(opts)
+    if errs:
+        return respond(call.request, 422, listing.options_status(errs))
+    try:
+        selectors = list_faults.selectors(
+            call.faults,
+            selectors_for(call, honour_field_selector=not call.faults.on("ignore-field-selector")),
         )
     except SelectorError as e:
         return respond(call.request, 400, st.bad_request(str(e)))
-    rv, objects = call.state.store.snapshot()
-    items = [o for o in objects if selectors.matches(o)]
-    if call.faults.on("unsorted-list"):
-        items.reverse()
+    try:
+        rv, items, token, remaining = await read_list(call, opts, selectors)
+    except listing.OptionsError as e:
+        return respond(call.request, e.status.get("code", 400), e.status)
     if rendering.transform == "Table":
-        return respond(
-            call.request, 200, _table(call, rendering, items, str(rv)), rendering=rendering
-        )
-    if rendering.transform == "PartialObjectMetadataList":
+        body = _table(call, rendering, items, str(rv))
+    elif rendering.transform == "PartialObjectMetadataList":
         body = {
             "kind": "PartialObjectMetadataList",
             "apiVersion": f"{_META}/v1",
             "metadata": {"resourceVersion": str(rv)},
             "items": [partial_metadata(o) for o in items],
         }
-        return respond(call.request, 200, body, rendering=rendering)
-    return respond(call.request, 200, list_body(call, rv, items), rendering=rendering)
+    else:
+        body = list_body(call, rv, items)
+    meta = body.setdefault("metadata", {})
+    if token:
+        meta["continue"] = token
+    if remaining is not None:
+        meta["remainingItemCount"] = remaining
+    return respond(call.request, 200, body, rendering=rendering)
+
+
+async def read_list(
+    call: Call, opts: listing.ListOptions, selectors: ListSelectors
+) -> tuple[int, list[dict[str, Any]], str, int | None]:
+    """The snapshot a list reads and the page of it that is returned.
+
+    Returns (the snapshot's resourceVersion, the page's items, the continue token, the
+    remainingItemCount). Raises :class:`listing.OptionsError` for 400/410/504.
+    """
+    store = call.state.store
+    limit = opts.limit
+    start = ""
+    if opts.continue_token:
+        point = listing.decode_continue(opts.continue_token)
+        start, snapshot_rv = point.start, point.rv
+        if call.faults.on("pages-from-different-snapshots"):
+            snapshot_rv = store.resource_version
+        try:
+            objects = store.state_at(snapshot_rv)
+        except TooOld:
+            raise listing.OptionsError(
+                listing.expired(listing.continue_expired_message())
+            ) from None
+    elif opts.resource_version in ("", "0") or opts.match != listing.EXACT:
+        if opts.resource_version not in ("", "0"):
+            wanted = listing.parse_resource_version(opts.resource_version)
+            await _wait_for(call, wanted)
+        if opts.resource_version == "0":
+            limit = 0  # served from the watch cache, which ignores limit for "any version"
+        snapshot_rv, objects = store.snapshot()
+    else:
+        wanted = listing.parse_resource_version(opts.resource_version)
+        await _wait_for(call, wanted)
+        snapshot_rv = wanted
+        try:
+            objects = store.state_at(wanted)
+        except TooOld as e:
+            raise listing.OptionsError(
+                listing.expired(listing.too_old_message(e.requested, e.oldest))
+            ) from None
+    matching = [o for o in objects if selectors.matches(o)]
+    if call.faults.on("unsorted-list"):
+        matching.reverse()
+    if call.faults.on("list-ignores-limit"):
+        limit = 0
+    page = listing.page(
+        matching, rv=snapshot_rv, limit=limit, start=start, selective=not selectors.empty
+    )
+    return (
+        snapshot_rv,
+        page.items,
+        list_faults.token(call.faults, page),
+        list_faults.remaining(call.faults, page),
+    )
+
+
+async def _wait_for(call: Call, wanted: int) -> None:
+    """A read newer than the store waits briefly for it, then is "too large" (504)."""
+    store = call.state.store
+    deadline = asyncio.get_running_loop().time() + call.state.too_large_wait
+    while store.resource_version < wanted:
+        if asyncio.get_running_loop().time() >= deadline:
+            raise listing.OptionsError(listing.too_large(wanted, store.resource_version))
+        await asyncio.sleep(0.05)
+
+
+async def watch_path(call: Call, name: str | None) -> web.StreamResponse:
+    """The legacy ``/watch/`` prefix: a watch whatever the query's ``watch`` says."""
+    from conformance.targets.fake.handlers.watch import serve_watch
+
+    try:
+        opts = listing.parse_list_options(call.request.query, watch_path=True)
+    except listing.OptionsError as e:
+        return respond(call.request, e.status.get("code", 400), e.status)
+    return await serve_watch(call, opts, name)

@@ -15,6 +15,7 @@ oracle the result as a PUT, which runs the same strategy, validation and admissi
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Final
 import yaml
 
 from conformance.spec import status as st
-from conformance.spec.create import field_validation_directive
+from conformance.spec.create import field_validation_directive, validate_create_options
 from conformance.spec.patch import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -36,7 +37,7 @@ from conformance.spec.patch import (
 )
 from conformance.spec.update import load_apply_yaml
 from conformance.spec.update_admission import Authorizer
-from conformance.spec.update_strategy import Endpoint
+from conformance.spec.update_strategy import Endpoint, prepare_update, validate_update
 from conformance.targets.fake.faults import ActiveFaults
 
 APPROVED: Final = "Approved"
@@ -216,9 +217,93 @@ def _merge_conditions_by_type(stored: Mapping[str, Any], patch: list[Any]) -> li
     return merged
 
 
+def _bend_options(bent: BentUpdate, faults: ActiveFaults) -> None:
+    """The option faults: what the faulty server does with the query before the oracle."""
+    query = bent.query
+    patch_type = handler_patch_type(bent.content_type) if bent.method == "PATCH" else None
+    if faults.on("update-options-unchecked") and patch_type != APPLY_PATCH:
+        if "dryRun" in query:
+            query["dryRun"] = [v for v in query["dryRun"] if v == "All"]
+            if not query["dryRun"]:
+                del query["dryRun"]
+        if field_validation_directive(query) not in ("Ignore", "Strict", "Warn"):
+            query.pop("fieldValidation", None)
+        if any(e.field == "fieldManager" for e in validate_create_options(query)):
+            query.pop("fieldManager", None)
+        if bent.method == "PATCH":
+            query.pop("force", None)
+    if faults.on("dryrun-update-persists"):
+        query.pop("dryRun", None)
+    if faults.on("patch-field-validation-ignored") and bent.method == "PATCH":
+        query["fieldValidation"] = ["Ignore"]
+    if faults.on("apply-ignores-conflicts") and patch_type == APPLY_PATCH:
+        query["force"] = ["true"]
+    if faults.on("put-apiversion-unchecked") and bent.method == "PUT":
+        doc = _loads(bent.body)
+        if isinstance(doc, dict) and "apiVersion" in doc and doc["apiVersion"] != st.API_VERSION:
+            doc["apiVersion"] = st.API_VERSION
+            bent.body = json.dumps(doc).encode()
+
+
+def _is_bad_condition(cond: Mapping[str, Any], seen: set[Any]) -> bool:
+    """Whether a condition breaks C1-C4 (given the types already kept)."""
+    ctype, status = cond.get("type"), cond.get("status")
+    allowed = ("True",) if ctype in _PERMANENT else ("True", "False", "Unknown")
+    return not ctype or not status or status not in allowed or ctype in seen
+
+
+def _bend_unvalidated_conditions(bent: BentUpdate, name: str, now: str) -> None:
+    """``update-conditions-unvalidated``: hold back the conditions C1-C4 would refuse and
+    put them back into what is stored."""
+    assert bent.stored is not None
+    proposed = proposed_object(
+        bent.method, bent.body, bent.content_type, bent.query, bent.stored, name
+    )
+    if proposed is None:
+        return
+    kept: list[dict[str, Any]] = []
+    held: list[tuple[int, dict[str, Any]]] = []
+    seen: set[Any] = set()
+    for index, cond in enumerate(conditions(proposed)):
+        if _is_bad_condition(cond, seen):
+            held.append((index, cond))
+        else:
+            kept.append(cond)
+            seen.add(cond.get("type"))
+    if not held:
+        return
+
+    def put_back(candidate: Obj, held: list[tuple[int, dict[str, Any]]] = held) -> None:
+        cands = candidate.setdefault("status", {}).setdefault("conditions", [])
+        for index, cond in held:
+            cands.insert(min(index, len(cands)), _fill_times(cond, now))
+
+    bent.restores.append(put_back)
+    proposed.setdefault("status", {})["conditions"] = kept
+    _as_put(bent, proposed)
+
+
+_NOT_A_CERTIFICATE: Final = base64.b64encode(b"refused: the CSR is not approved").decode()
+"""What ``certificate-requires-approval`` hands the oracle instead of the certificate: no
+PEM block at all, so the answer is a 422 on status.certificate."""
+
+
+def _bend_certificate_needs_approval(bent: BentUpdate, name: str) -> None:
+    stored = bent.stored
+    assert stored is not None
+    if any(c.get("type") == APPROVED for c in conditions(stored)):
+        return
+    proposed = proposed_object(bent.method, bent.body, bent.content_type, bent.query, stored, name)
+    if proposed is None or _certificate(proposed) in ("", _certificate(stored)):
+        return
+    proposed.setdefault("status", {})["certificate"] = _NOT_A_CERTIFICATE
+    _as_put(bent, proposed)
+
+
 def bend_request(bent: BentUpdate, name: str, now: str, faults: ActiveFaults) -> None:
     """Repair what the active faults would not have refused, remembering how to undo it."""
     stored = bent.stored
+    _bend_options(bent, faults)
     if (
         faults.on("unknown-patch-type-as-merge")
         and bent.method == "PATCH"
@@ -252,6 +337,10 @@ def bend_request(bent: BentUpdate, name: str, now: str, faults: ActiveFaults) ->
         if isinstance(status, dict) and isinstance(status.get("conditions"), list):
             status["conditions"] = _merge_conditions_by_type(stored, status["conditions"])
             bent.body = json.dumps(doc).encode()
+    if faults.on("update-conditions-unvalidated") and bent.endpoint in ("approval", "status"):
+        _bend_unvalidated_conditions(bent, name, now)
+    if faults.on("certificate-requires-approval") and bent.endpoint == "status":
+        _bend_certificate_needs_approval(bent, name)
     _bend_conditions(bent, name, now, faults)
 
 
@@ -381,6 +470,11 @@ def bend_candidate(
     sent = request_object or {}
     if endpoint == "main" and faults.on("status-via-main") and isinstance(sent.get("status"), dict):
         candidate["status"] = copy.deepcopy(sent["status"])
+    if endpoint == "main" and faults.on("main-accepts-status-changes"):
+        _status_as_status_would(candidate, sent, stored, now)
+    sent_created = _meta(sent).get("creationTimestamp")
+    if faults.on("creation-timestamp-writable") and sent_created:
+        candidate.setdefault("metadata", {})["creationTimestamp"] = sent_created
     if (
         endpoint == "main"
         and method == "PATCH"
@@ -406,3 +500,16 @@ def bend_candidate(
             else:
                 meta.pop(key, None)
     return json.dumps(candidate, sort_keys=True) != before
+
+
+def _status_as_status_would(
+    candidate: Obj, sent: Mapping[str, Any], stored: Mapping[str, Any], now: str
+) -> None:
+    """``main-accepts-status-changes``: take the sent status when ``/status`` would."""
+    if not sent:
+        return
+    prepared = prepare_update("status", sent, stored, now)
+    if validate_update("status", prepared, stored):
+        return
+    if "status" in prepared:
+        candidate["status"] = copy.deepcopy(prepared["status"])

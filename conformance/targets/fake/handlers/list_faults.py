@@ -1,0 +1,50 @@
+"""Faults of lists and selectors, kept beside the read handlers rather than inside them.
+
+Each function takes the correct value and the active faults and returns what the faulty
+server would use instead; with no fault active it returns its input unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from conformance.spec import listing
+from conformance.spec.selectors import (
+    IN,
+    NOT_IN,
+    FieldSelector,
+    LabelSelector,
+    ListSelectors,
+)
+from conformance.targets.fake.faults import ActiveFaults
+
+
+def selectors(faults: ActiveFaults, chosen: ListSelectors) -> ListSelectors:
+    """The selectors a faulty list or watch applies (never used for deletecollection)."""
+    labels, fields = chosen.labels, chosen.fields
+    if faults.on("list-ignores-label-selector"):
+        labels = LabelSelector()
+    elif faults.on("label-notin-as-in"):
+        labels = LabelSelector(
+            tuple(
+                dataclasses.replace(r, operator=IN) if r.operator == NOT_IN else r
+                for r in labels.requirements
+            )
+        )
+    if faults.on("field-selector-not-equal-ignored"):
+        fields = FieldSelector(tuple(t for t in fields.terms if t.equal))
+    return ListSelectors(labels, fields)
+
+
+def token(faults: ActiveFaults, page: listing.Page) -> str:
+    """The continue token sent; the faulty one resumes at the last item, not after it."""
+    if page.continue_token and faults.on("continue-repeats-item"):
+        point = listing.decode_continue(page.continue_token)
+        return listing.encode_continue_key(point.rv, point.start.removesuffix("\x00"))
+    return page.continue_token
+
+
+def remaining(faults: ActiveFaults, page: listing.Page) -> int | None:
+    if page.remaining is not None and faults.on("remaining-count-off-by-one"):
+        return page.remaining + 1
+    return page.remaining
