@@ -2,38 +2,133 @@
 
 Exit codes are the contract CI relies on: 0 conformant, 1 not conformant, 2 could not
 run (bad usage, unreachable server, unusable kubeconfig, credentials refused, a server
-that is not a Kubernetes API). Every "could not run" prints one line on stderr and, for
-``run``, still writes a JUnit file with an error entry so CI shows why.
+that is not a Kubernetes API), 3 the run's time budget (``--max-time``) was spent,
+130 interrupted (SIGINT), 143 terminated (SIGTERM). Every exit other than 0 and 1 prints
+one line on stderr; ``run`` always writes its report, with what finished and what did
+not, and deletes what it created. Bad input is refused before any work is done.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
 import sys
+import tempfile
 import time
+import typing
 from collections.abc import Sequence
 
+from conformance import runstop
 from conformance.client import Client, Connection, TargetError, Transcript
 from conformance.identities import ADMIN, APPROVER, SIGNER, USER
+from conformance.runstop import (
+    EXIT_BUDGET,
+    EXIT_CANNOT_RUN,
+    EXIT_INTERRUPTED,
+    EXIT_NONCONFORMANT,
+    EXIT_OK,
+    EXIT_TERMINATED,
+)
 from conformance.targets import TargetEnv, TargetSpec, TargetStartError, open_target
 
-EXIT_OK, EXIT_NONCONFORMANT, EXIT_CANNOT_RUN = 0, 1, 2
+__all__ = [
+    "EXIT_BUDGET",
+    "EXIT_CANNOT_RUN",
+    "EXIT_INTERRUPTED",
+    "EXIT_NONCONFORMANT",
+    "EXIT_OK",
+    "EXIT_TERMINATED",
+    "main",
+]
+
 DEFAULT_REPORT_DIR = "csr-conformance-report"
+DEFAULT_MAX_TIME = "30m"
 
 
 class CannotRun(Exception):
     """A one-line reason the run could not start."""
 
 
+class _UsageError(Exception):
+    """argparse refused the command line; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one line instead of usage + exit."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        raise _UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
+    return value
+
+
+def _duration(text: str) -> str:
+    try:
+        seconds = runstop.parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be longer than 0, not {text!r}")
+    return text
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0..65535 (0 picks a free port), not {value}")
+    return value
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("csr-conformance")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="csr-conformance",
         description="Property-based conformance suite for the Kubernetes CSR API.",
     )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    p.add_argument("--version", action="version", version=f"csr-conformance {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run the suite against a target (default: the embedded fake)")
     run.add_argument(
@@ -59,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", choices=("kube-apiserver", "portable"), default="kube-apiserver")
     run.add_argument(
         "--examples",
-        type=int,
+        type=_positive_int,
         default=25,
         metavar="N",
         help="Hypothesis examples per property (default 25)",
@@ -82,31 +177,117 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", metavar="EXPR", help="only properties matching EXPR")
     run.add_argument(
         "--timeout",
-        type=float,
+        type=_positive_float,
         default=30.0,
         metavar="SECONDS",
         help="per-request timeout (default 30)",
     )
     run.add_argument(
         "--shrink-seconds",
-        type=int,
-        default=60,
+        type=_non_negative_float,
+        default=30.0,
         metavar="N",
         help="time to spend shrinking each failure to a minimal example; "
-        "0 reports the first failing example as found (default 60)",
+        "0 reports the first failing example as found (default 30)",
+    )
+    run.add_argument(
+        "--shrink-budget",
+        type=_non_negative_float,
+        default=300.0,
+        metavar="N",
+        help="time to spend shrinking all failures of the run together (default 300)",
+    )
+    run.add_argument(
+        "--max-time",
+        type=_duration,
+        default=DEFAULT_MAX_TIME,
+        metavar="DURATION",
+        help="stop the whole run after this long (90s, 30m, 1h); what did not finish is "
+        f"reported as not run, exit 3 (default {DEFAULT_MAX_TIME})",
     )
     run.add_argument("--http", action="store_true", help="serve the embedded fake over plain HTTP")
+    _signer_arguments(run)
+    run.add_argument(
+        "--signer-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a signer has to issue or fail an approved request (default 30)",
+    )
+    run.add_argument(
+        "--allow-node-subjects",
+        action="store_true",
+        help="let the signer properties request system:node:* subjects on a real cluster "
+        "(always allowed on the disposable fake and control plane)",
+    )
     run.add_argument(
         "-x", "--exitfirst", action="store_true", help="stop at the first property that fails"
     )
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's full output")
+    run.add_argument(
+        "--list",
+        action="store_true",
+        help="print the properties with their concerns and rule ids, and run nothing",
+    )
+    run.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only properties that check this rule (repeatable, or @FILE of ids)",
+    )
+    run.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="leave out properties that check this rule or have this name (repeatable, or @FILE)",
+    )
+    run.add_argument(
+        "--last-failed",
+        metavar="REPORT_DIR",
+        help="run only the properties that failed or errored in that report",
+    )
+
+    replay = sub.add_parser(
+        "replay",
+        help="re-send exactly the failing examples of a report and print transcript and verdict",
+    )
+    replay.add_argument("source", metavar="REPORT_DIR", help="report directory of a failed run")
+    replay.add_argument(
+        "test", nargs="?", default=None, metavar="TEST", help="test id or name (default: all)"
+    )
+    replay.add_argument("--kubeconfig", metavar="PATH", help="replay against this cluster instead")
+    replay.add_argument("--context", metavar="NAME", help="admin context of --kubeconfig")
+    replay.add_argument("--user-context", metavar="NAME")
+    replay.add_argument("--approver-context", metavar="NAME")
+    replay.add_argument("--signer-context", metavar="NAME")
+    replay.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        default=None,
+        help="where the replay's own report goes (default: a new temporary directory)",
+    )
+    replay.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS")
+
+    report = sub.add_parser(
+        "report", help="render summary.md and junit.xml again from results.json"
+    )
+    report.add_argument("source", metavar="REPORT_DIR")
 
     serve = sub.add_parser("serve", help="run the embedded fake API server until interrupted")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    serve.add_argument("--port", type=_port, default=0, help="0 picks a free port")
     serve.add_argument("--kubeconfig-out", metavar="PATH", help="write a kubeconfig here")
     serve.add_argument("--http", action="store_true", help="plain HTTP instead of TLS")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME")
+    _signer_arguments(serve)
+    serve.add_argument(
+        "--signer-ca-key",
+        metavar="FILE",
+        help="with --signer-ca: the CA's ECDSA key, so the reference signer issues from "
+        "your CA (default: a fresh CA per server, its bundle path printed)",
+    )
 
     sub.add_parser("faults", help="list the faults the embedded fake can inject")
     sub.add_parser("rules", help="list the rules the oracle knows")
@@ -114,10 +295,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        try:
+            args = _parser().parse_args(argv)
+        except _UsageError as e:
+            _usage_error_report(argv, str(e))
+            raise CannotRun(str(e)) from None
         if args.command == "run":
-            return _run(args)
+            return _list(args) if args.list else _run(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "faults":
@@ -129,9 +319,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CannotRun as e:
         print(f"csr-conformance: {e}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    except BrokenPipeError:
+        # The reader went away (`csr-conformance rules | head -1`): say so once, quietly.
+        _silence_stdout()
+        print("csr-conformance: output closed by the reader", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except runstop.RunStopped as e:
+        print(f"csr-conformance: {e.reason}", file=sys.stderr)
+        return e.code
     except KeyboardInterrupt:
         print("csr-conformance: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _usage_error_report(argv: Sequence[str], message: str) -> None:
+    """For `run`, a bad command line still leaves a JUnit error where a report was asked."""
+    if "run" not in argv:
+        return
+    report_dir = DEFAULT_REPORT_DIR
+    for i, a in enumerate(argv):
+        if a == "--report-dir" and i + 1 < len(argv):
+            report_dir = argv[i + 1]
+        elif a.startswith("--report-dir="):
+            report_dir = a.split("=", 1)[1]
+    if _report_dir_problem(os.path.abspath(report_dir)) is None:
+        with contextlib.suppress(OSError):
+            _write_error_report(os.path.abspath(report_dir), message, "?")
 
 
 # -- faults / rules ---------------------------------------------------------------
@@ -149,8 +369,20 @@ def _faults() -> int:
 def _rules() -> int:
     from conformance.spec.rules import RULES
 
+    checkers: dict[str, list[str]] = {}
+    try:
+        from conformance.properties.catalog import property_rules
+
+        for prop, rule_ids in property_rules().items():
+            for rid in rule_ids:
+                checkers.setdefault(rid, []).append(prop)
+    except Exception as e:  # a broken property module must not hide the rule list
+        print(f"csr-conformance: properties could not be listed: {e}", file=sys.stderr)
     for rid, rule in RULES.items():
-        print(f"{rid:<24} §{rule.section:<6} {rule.summary}")
+        by = ", ".join(checkers.get(rid, [])) or "NOT CHECKED by any property"
+        print(f"{rid:<24} §{rule.section:<6} {rule.summary}\n{'':<24} checked by: {by}")
+    unchecked = [r for r in RULES if r not in checkers]
+    print(f"{len(RULES) - len(unchecked)} of {len(RULES)} rules checked by at least one property")
     return EXIT_OK
 
 
@@ -164,20 +396,84 @@ def _check_faults(names: Sequence[str]) -> None:
         raise CannotRun(f"unknown fault {', '.join(unknown)}; `csr-conformance faults` lists them")
 
 
+# -- signers ----------------------------------------------------------------------
+
+
+def _signer_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--signer",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="signer name for the signer properties (repeatable; on the fake, also served by "
+        "its reference signer; default: the kubernetes.io signers on fake and controlplane)",
+    )
+    p.add_argument(
+        "--signer-ca",
+        metavar="FILE",
+        help="PEM CA bundle the signer's certificates must verify to "
+        "(default on fake and controlplane: the target's own signing CA)",
+    )
+
+
+def _check_signers(args: argparse.Namespace) -> None:
+    """Refuse malformed signer names, unreadable CA files and bad deadlines up front."""
+    from conformance.spec.signer import validate_signer_name
+
+    for name in args.signer:
+        errs = validate_signer_name(name)
+        if errs:
+            raise CannotRun(f"--signer {name!r} is not a valid signer name: {errs[0].detail}")
+    for flag, path in (("--signer-ca", args.signer_ca), ("--signer-ca-key", _opt(args, "signer_ca_key"))):
+        if path is not None and not os.path.isfile(path):
+            raise CannotRun(f"{flag} {path}: no such file")
+    if args.signer_ca:
+        from cryptography import x509
+
+        try:
+            with open(args.signer_ca, "rb") as f:
+                x509.load_pem_x509_certificates(f.read())
+        except (OSError, ValueError):
+            raise CannotRun(f"--signer-ca {args.signer_ca}: not a PEM certificate bundle") from None
+    timeout = _opt(args, "signer_timeout")
+    if timeout is not None and not timeout > 0:
+        raise CannotRun("--signer-timeout must be a positive number of seconds")
+
+
+def _opt(args: argparse.Namespace, name: str) -> float | str | None:
+    value = getattr(args, name, None)
+    return value if isinstance(value, float | str) else None
+
+
 # -- serve ------------------------------------------------------------------------
 
 
 def _serve(args: argparse.Namespace) -> int:
     _check_faults(args.fault)
+    _check_signers(args)
     from conformance.targets.fake import FakeConfig, serve_forever
+    from conformance.targets.fake.signing_ca import SignerConfig
 
+    if bool(args.signer_ca) != bool(args.signer_ca_key):
+        raise CannotRun("serve needs --signer-ca and --signer-ca-key together")
+    signer = SignerConfig(
+        names=tuple(dict.fromkeys((*SignerConfig().names, *args.signer))),
+        ca_cert_file=args.signer_ca,
+        ca_key_file=args.signer_ca_key,
+    )
     try:
         serve_forever(
             FakeConfig(
-                host=args.host, port=args.port, tls=not args.http, faults=frozenset(args.fault)
+                host=args.host,
+                port=args.port,
+                tls=not args.http,
+                faults=frozenset(args.fault),
+                signer=signer,
             ),
             args.kubeconfig_out,
         )
+    except ValueError as e:
+        raise CannotRun(str(e).splitlines()[0]) from None
     except OSError as e:
         raise CannotRun(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from None
     return EXIT_OK
@@ -190,10 +486,9 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
     kind = args.target or ("kubeconfig" if args.kubeconfig or args.context else "fake")
     if args.fault and kind != "fake":
         raise CannotRun("--fault applies only to the embedded fake target")
+    _check_signers(args)
     if kind != "kubeconfig" and (args.kubeconfig or args.context or args.user_context):
         raise CannotRun(f"--kubeconfig/--context apply only to --target kubeconfig, not {kind}")
-    if args.examples < 1:
-        raise CannotRun("--examples must be at least 1")
     contexts = {
         role: value
         for role, value in (
@@ -205,6 +500,8 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
         if value
     }
     _check_faults(args.fault)
+    if kind == "kubeconfig":
+        _check_contexts(args.kubeconfig, contexts)
     return TargetSpec(
         kind=kind,
         kubeconfig=args.kubeconfig,
@@ -212,7 +509,43 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
         assets=args.assets,
         faults=tuple(args.fault),
         http=args.http,
+        signers=tuple(args.signer),
     )
+
+
+_ROLE_FLAGS = {
+    ADMIN: "--context",
+    USER: "--user-context",
+    APPROVER: "--approver-context",
+    SIGNER: "--signer-context",
+}
+
+
+def _check_contexts(kubeconfig: str | None, contexts: dict[str, str]) -> None:
+    """Every context named for any role must exist in the kubeconfig, checked before work."""
+    for role in (ADMIN, USER, APPROVER, SIGNER):
+        if role != ADMIN and role not in contexts:
+            continue
+        try:
+            Connection.from_kubeconfig(kubeconfig, contexts.get(role) or None)
+        except TargetError as e:
+            flag = _ROLE_FLAGS[role]
+            raise CannotRun(f"{flag} {contexts.get(role) or '(current)'}: {e}") from None
+
+
+def _report_dir_problem(report_dir: str) -> str | None:
+    """Why the report cannot be written there, or None when it can."""
+    if os.path.exists(report_dir) and not os.path.isdir(report_dir):
+        return f"--report-dir {report_dir} exists and is not a directory"
+    try:
+        os.makedirs(report_dir, exist_ok=True)
+        probe = os.path.join(report_dir, ".csr-conformance-write-test")
+        with open(probe, "w", encoding="utf-8") as f:
+            f.write("")
+        os.remove(probe)
+    except OSError as e:
+        return f"--report-dir {report_dir} is not writable: {e.strerror or e}"
+    return None
 
 
 def preflight(env: TargetEnv, timeout: float) -> None:
@@ -253,7 +586,7 @@ def preflight(env: TargetEnv, timeout: float) -> None:
 
 
 def _replay_prefix(args: argparse.Namespace) -> str:
-    parts = ["csr-conformance", "run"]
+    parts = [sys.executable, "-m", "conformance.cli", "run"]
     if args.target:
         parts += ["--target", args.target]
     for flag, value in (
@@ -275,6 +608,14 @@ def _replay_prefix(args: argparse.Namespace) -> str:
         parts += ["--fault", f]
     if args.http:
         parts.append("--http")
+    for name in args.signer:
+        parts += ["--signer", name]
+    if args.signer_ca:
+        parts += ["--signer-ca", os.path.abspath(args.signer_ca)]
+    if args.signer_timeout != 30.0:
+        parts += ["--signer-timeout", f"{args.signer_timeout:g}"]
+    if args.allow_node_subjects:
+        parts.append("--allow-node-subjects")
     return shlex.join(parts)
 
 
@@ -292,6 +633,7 @@ def _write_error_report(report_dir: str, message: str, target: str) -> None:
                     nodeid="setup",
                     outcome="error",
                     message=message,
+                    concern="setup",
                 )
             ],
             properties={"target": target},
@@ -303,24 +645,47 @@ def _write_error_report(report_dir: str, message: str, target: str) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     report_dir = os.path.abspath(args.report_dir)
+    problem = _report_dir_problem(report_dir)
+    if problem is not None:
+        raise CannotRun(problem)
     try:
         spec = _spec_from(args)
     except CannotRun as e:
         _write_error_report(report_dir, str(e), args.target or "?")
         raise
+    extra: list[str] = []
+    if args.last_failed:
+        extra += ["--csr-nodeids", _last_failed(args.last_failed, report_dir)]
+    _check_selection(args)
+    _write_invocation(args, report_dir)
     started = time.monotonic()
+    runstop.reset()
+    runstop.install(runstop.parse_duration(args.max_time), args.max_time)
     try:
-        with open_target(spec) as env:
-            preflight(env, args.timeout)
-            code = _run_pytest(args, env, report_dir)
-    except (TargetStartError, TargetError, CannotRun) as e:
-        _write_error_report(report_dir, str(e), spec.kind)
-        raise CannotRun(str(e)) from None
+        try:
+            with open_target(spec) as env:
+                preflight(env, args.timeout)
+                code = _run_pytest(args, env, report_dir, extra)
+        except (TargetStartError, TargetError, CannotRun) as e:
+            _write_error_report(report_dir, str(e), spec.kind)
+            raise CannotRun(str(e)) from None
+        except runstop.RunStopped as e:
+            # Stopped before the suite began (start-up, preflight): nothing to clean up.
+            if not os.path.exists(os.path.join(report_dir, "results.json")):
+                _write_error_report(report_dir, f"not run: {e.reason}", spec.kind)
+            raise
+    finally:
+        runstop.uninstall()
     _print_summary(report_dir, time.monotonic() - started)
+    stop = runstop.stopped()
+    if stop is not None:
+        print(f"csr-conformance: {stop.reason}", file=sys.stderr)
     return code
 
 
-def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> int:
+def _run_pytest(
+    args: argparse.Namespace, env: TargetEnv, report_dir: str, extra: Sequence[str] = ()
+) -> int:
     import pytest
 
     pytest_args = [
@@ -346,6 +711,10 @@ def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> in
         str(args.timeout),
         "--csr-shrink-seconds",
         str(args.shrink_seconds),
+        "--csr-shrink-budget",
+        str(args.shrink_budget),
+        "--csr-max-time",
+        args.max_time,
     ]
     if env.kubeconfig:
         pytest_args += ["--csr-kubeconfig", env.kubeconfig]
@@ -359,10 +728,23 @@ def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> in
             pytest_args += [flag, env.contexts[role]]
     for fault in env.faults:
         pytest_args += ["--csr-fault-label", fault]
+    for name in args.signer:
+        pytest_args += ["--csr-signer", name]
+    signer_ca = args.signer_ca or env.signer_ca
+    if signer_ca:
+        pytest_args += ["--csr-signer-ca", os.path.abspath(signer_ca)]
+    pytest_args += ["--csr-signer-timeout", str(args.signer_timeout)]
+    if args.allow_node_subjects:
+        pytest_args.append("--csr-allow-node-subjects")
     if args.seed is not None:
         pytest_args += ["--csr-seed", str(args.seed)]
     if args.keyword:
-        pytest_args += ["-k", args.keyword]
+        pytest_args += ["-k", _at_file(args.keyword, " or ")]
+    for rule in _expand(args.rule):
+        pytest_args += ["--csr-rule", rule]
+    for skip in _expand(args.skip):
+        pytest_args += ["--csr-skip", skip]
+    pytest_args += extra
     if args.exitfirst:
         pytest_args.append("-x")
     pytest_args += (
@@ -371,13 +753,22 @@ def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> in
         else [
             "-q",
             "--no-header",
-            "--tb=line",
+            "--tb=no",
+            "-rN",
             "-p",
             "no:warnings",
         ]
     )
+    for results_file in ("results.json", "junit.xml", "summary.md"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(report_dir, results_file))
     rc = int(pytest.main(pytest_args))
     results = os.path.join(report_dir, "results.json")
+    stop = runstop.stopped()
+    if stop is not None and os.path.exists(results):
+        return stop.code
+    if stop is not None:
+        raise stop
     if rc == 5:
         raise CannotRun(
             f"no property matched -k {args.keyword!r}"
@@ -389,6 +780,8 @@ def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> in
     with open(results, encoding="utf-8") as f:
         verdict = json.load(f)
     outcomes = [c["outcome"] for c in verdict["cases"]]
+    if verdict.get("stop_code") is not None:
+        return int(verdict["stop_code"])
     if "failed" in outcomes:
         return EXIT_NONCONFORMANT
     if "error" in outcomes:
@@ -396,31 +789,250 @@ def _run_pytest(args: argparse.Namespace, env: TargetEnv, report_dir: str) -> in
     return EXIT_OK
 
 
+# -- selection ----------------------------------------------------------------------
+
+
+def _read_list(path: str) -> list[str]:
+    """Entries of an @file: one per line, '#' comments and blank lines ignored."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [ln.split("#", 1)[0].strip() for ln in f]
+    except OSError as e:
+        raise CannotRun(f"cannot read @{path}: {e.strerror or e}") from None
+    return [ln for ln in lines if ln]
+
+
+def _expand(values: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        out += _read_list(v[1:]) if v.startswith("@") else [v]
+    return out
+
+
+def _at_file(expr: str, joiner: str) -> str:
+    """`-k @file`: the file's lines joined into one expression."""
+    if not expr.startswith("@"):
+        return expr
+    entries = _read_list(expr[1:])
+    if not entries:
+        raise CannotRun(f"-k {expr}: the file names no property")
+    return joiner.join(f"({e})" for e in entries)
+
+
+def _check_selection(args: argparse.Namespace) -> None:
+    """Unknown rule ids and unreadable @files are refused before any work."""
+    from conformance.spec.rules import RULES
+
+    if args.keyword:
+        _at_file(args.keyword, " or ")
+    unknown = [r for r in _expand(args.rule) if r not in RULES]
+    if unknown:
+        raise CannotRun(f"--rule: unknown rule id {', '.join(unknown)}; `csr-conformance rules`")
+    _expand(args.skip)
+
+
+def _last_failed(source: str, report_dir: str) -> str:
+    """A file of the test ids that failed or errored in ``source``'s results.json."""
+    data = _load_results(source)
+    ids = [
+        c["nodeid"]
+        for c in data.get("cases", [])
+        if c.get("outcome") in ("failed", "error") and c.get("nodeid") not in (None, "", "setup")
+    ]
+    if not ids:
+        raise CannotRun(f"--last-failed {source}: that report has no failed properties")
+    fd, path = tempfile.mkstemp(prefix="csr-conformance-last-failed-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(ids) + "\n")
+    return path
+
+
+def _load_results(source: str) -> dict[str, typing.Any]:
+    path = os.path.join(source, "results.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise CannotRun(f"{source} holds no results.json (not a csr-conformance report)") from None
+    except (OSError, ValueError) as e:
+        raise CannotRun(f"cannot read {path}: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        raise CannotRun(f"{path} is not a csr-conformance results.json")
+    return data
+
+
+def _list(args: argparse.Namespace) -> int:
+    """`run --list`: properties, their concerns and rule ids; nothing is sent anywhere."""
+    import importlib
+    import pkgutil
+
+    import conformance.properties as pkg
+    from conformance.properties.support import rules_of
+    from reports.concerns import concern_of
+
+    _check_selection(args)
+    wanted, skipped = set(_expand(args.rule)), set(_expand(args.skip))
+    rows: list[tuple[str, str, tuple[str, ...]]] = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if not info.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        for name, fn in vars(module).items():
+            if not (name.startswith("test_") and callable(fn)):
+                continue
+            rules = rules_of(fn)
+            if wanted and not wanted & set(rules):
+                continue
+            if skipped & (set(rules) | {name}):
+                continue
+            rows.append((concern_of(module.__name__, name, rules), name, rules))
+    for concern, name, rules in sorted(rows):
+        print(f"{concern:<14} {name}  [{', '.join(rules)}]")
+    print(f"{len(rows)} properties")
+    return EXIT_OK
+
+
+def _write_invocation(args: argparse.Namespace, report_dir: str) -> None:
+    """What `replay` needs to reach the same kind of target again."""
+    doc = {
+        "target": args.target,
+        "kubeconfig": os.path.abspath(args.kubeconfig) if args.kubeconfig else None,
+        "context": args.context,
+        "user_context": args.user_context,
+        "approver_context": args.approver_context,
+        "signer_context": args.signer_context,
+        "assets": args.assets,
+        "fault": list(args.fault),
+        "http": args.http,
+        "profile": args.profile,
+        "examples": args.examples,
+        "seed": args.seed,
+        "timeout": args.timeout,
+    }
+    with open(os.path.join(report_dir, "invocation.json"), "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=2)
+
+
+# -- replay / report ------------------------------------------------------------------
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """Re-send exactly the stored failing examples; never touches the source report."""
+    source = os.path.abspath(args.source)
+    data = _load_results(source)
+    try:
+        with open(os.path.join(source, "invocation.json"), encoding="utf-8") as f:
+            inv: dict[str, typing.Any] = json.load(f)
+    except (OSError, ValueError):
+        inv = {}
+    cases = [c for c in data["cases"] if c.get("reproduce")]
+    if args.test:
+        cases = [
+            c
+            for c in cases
+            if args.test in (c.get("nodeid"), c.get("name"))
+            or str(c.get("nodeid", "")).endswith(args.test)
+            or str(c.get("name", "")).split("[")[0] == args.test
+        ]
+    if not cases:
+        what = f" matching {args.test!r}" if args.test else ""
+        raise CannotRun(f"{source} holds no stored failing example{what}")
+    report_dir = os.path.abspath(
+        args.report_dir or tempfile.mkdtemp(prefix="csr-conformance-replay-")
+    )
+    if report_dir == source:
+        raise CannotRun("--report-dir must differ from the report being replayed")
+    problem = _report_dir_problem(report_dir)
+    if problem is not None:
+        raise CannotRun(problem)
+    selected = {
+        "cases": [
+            {"nodeid": c["nodeid"], "reproduce": c["reproduce"]} for c in cases if c.get("nodeid")
+        ]
+    }
+    repro_path = os.path.join(report_dir, "reproduce.json")
+    with open(repro_path, "w", encoding="utf-8") as f:
+        json.dump(selected, f)
+    other = bool(args.kubeconfig or args.context)
+    run_args = argparse.Namespace(
+        target="kubeconfig" if other else inv.get("target"),
+        kubeconfig=args.kubeconfig if other else inv.get("kubeconfig"),
+        context=args.context if other else inv.get("context"),
+        user_context=args.user_context if other else inv.get("user_context"),
+        approver_context=args.approver_context if other else inv.get("approver_context"),
+        signer_context=args.signer_context if other else inv.get("signer_context"),
+        assets=None if other else inv.get("assets"),
+        fault=[] if other else list(inv.get("fault") or []),
+        http=False if other else bool(inv.get("http")),
+        profile=inv.get("profile") or "kube-apiserver",
+        examples=int(inv.get("examples") or 25),
+        seed=inv.get("seed"),
+        timeout=args.timeout,
+        shrink_seconds=0.0,
+        shrink_budget=0.0,
+        max_time="10m",
+        keyword=None,
+        rule=[],
+        skip=[],
+        exitfirst=False,
+        verbose=False,
+        last_failed=None,
+    )
+    spec = _spec_from(run_args)
+    runstop.reset()
+    runstop.install(runstop.parse_duration(run_args.max_time), run_args.max_time)
+    try:
+        with open_target(spec) as env:
+            preflight(env, args.timeout)
+            code = _run_pytest(run_args, env, report_dir, ["--csr-reproduce", repro_path])
+    except (TargetStartError, TargetError) as e:
+        raise CannotRun(str(e)) from None
+    finally:
+        runstop.uninstall()
+    from reports.summary import from_json
+
+    with open(os.path.join(report_dir, "results.json"), encoding="utf-8") as f:
+        result = from_json(f.read())
+    for case in result.cases:
+        print(f"== {case.nodeid}")
+        if case.transcript:
+            print(case.transcript.rstrip())
+        verdict = {
+            "failed": "FAILS AGAIN",
+            "passed": "PASSES NOW (did not reproduce)",
+        }.get(case.outcome, case.outcome.upper())
+        print(f"-- {verdict}: {case.message}" if case.message else f"-- {verdict}")
+    print(f"replay report: {report_dir}")
+    return code
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Render summary.md and junit.xml again from results.json (e.g. after an upgrade)."""
+    from reports import write_reports
+    from reports.summary import console_lines, from_json
+
+    source = os.path.abspath(args.source)
+    _load_results(source)
+    with open(os.path.join(source, "results.json"), encoding="utf-8") as f:
+        result = from_json(f.read())
+    if _report_dir_problem(source) is not None:
+        raise CannotRun(f"cannot write into {source}")
+    write_reports(result, source)
+    for line in console_lines(result):
+        print(line)
+    print(f"report: {os.path.join(source, 'summary.md')} (and junit.xml, results.json)")
+    return EXIT_OK
+
+
 def _print_summary(report_dir: str, seconds: float) -> None:
-    from reports.model import CaseResult, RunResult
-    from reports.summary import console_lines
+    from reports.summary import console_lines, from_json
 
     path = os.path.join(report_dir, "results.json")
     if not os.path.exists(path):
         return
     with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    result = RunResult(
-        cases=[
-            CaseResult(
-                name=c["name"],
-                classname="",
-                nodeid="",
-                rules=tuple(c["rules"]),
-                outcome=c["outcome"],
-                message=c["message"],
-                replay=c["replay"],
-            )
-            for c in data["cases"]
-        ],
-        properties=data["properties"],
-        seconds=seconds,
-    )
+        result = from_json(f.read())
+    result.seconds = seconds
     for line in console_lines(result):
         print(line)
     print(f"report: {os.path.join(report_dir, 'junit.xml')} (and summary.md, results.json)")

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shlex
+import sys
 import time
 from collections.abc import Generator
 from typing import Any
@@ -17,14 +20,18 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
+from conformance import runstop
 from conformance.client import TargetError
 from conformance.identities import ADMIN, APPROVER, SIGNER, USER
 from conformance.properties import support
 from conformance.session import PROFILES, Session
 from conformance.targets import KINDS, TargetSpec, open_target
+from reports.concerns import case_rules, concern_of, failure_message
 from reports.model import CaseResult, RunResult
 
 DEFAULT_EXAMPLES = 25
+DEFAULT_SHRINK_SECONDS = 30.0
+DEFAULT_SHRINK_BUDGET = 300.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,9 +60,44 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--csr-replay", default=None, help="command prefix that replays this run")
     g.addoption(
         "--csr-shrink-seconds",
-        type=int,
-        default=60,
-        help="at most this long shrinking each failure (default 60)",
+        type=float,
+        default=DEFAULT_SHRINK_SECONDS,
+        help=f"at most this long shrinking each failure (default {DEFAULT_SHRINK_SECONDS:g})",
+    )
+    g.addoption(
+        "--csr-shrink-budget",
+        type=float,
+        default=DEFAULT_SHRINK_BUDGET,
+        help="at most this long shrinking all failures of the run together "
+        f"(default {DEFAULT_SHRINK_BUDGET:g})",
+    )
+    g.addoption(
+        "--csr-max-time",
+        default=None,
+        help="stop the whole run after this long (90s, 30m, 1h); unfinished properties "
+        "are reported as not run",
+    )
+    g.addoption(
+        "--csr-rule",
+        action="append",
+        default=[],
+        help="only properties that check this rule id (repeatable)",
+    )
+    g.addoption(
+        "--csr-skip",
+        action="append",
+        default=[],
+        help="leave out properties that check this rule id or have this name (repeatable)",
+    )
+    g.addoption(
+        "--csr-nodeids",
+        default=None,
+        help="a file of test ids, one per line: run only these (e.g. the last failures)",
+    )
+    g.addoption(
+        "--csr-reproduce",
+        default=None,
+        help="results.json of an earlier run: replay exactly its failing examples",
     )
     g.addoption("--csr-timeout", type=float, default=30.0, help="seconds per request")
 
@@ -90,24 +132,19 @@ def pytest_configure(config: pytest.Config) -> None:
         ],
     )
     settings.load_profile("csr-conformance")
-    _bound_shrinking(shrink_seconds)
+    support.bind_shrink_budget(
+        support.ShrinkBudget(
+            per_failure=shrink_seconds, total=config.getoption("--csr-shrink-budget")
+        )
+    )
+    max_time = config.getoption("--csr-max-time")
+    try:
+        budget = runstop.parse_duration(max_time) if max_time else None
+    except ValueError as e:
+        raise pytest.UsageError(f"--csr-max-time: {e}") from None
+    runstop.install(budget, max_time or "")
     recorder = _Recorder(config)
     config.pluginmanager.register(recorder, "csr-conformance-recorder")
-
-
-def _bound_shrinking(seconds: int) -> None:
-    """Cap the time Hypothesis spends shrinking one failure.
-
-    Every shrink step replays the example over HTTP, so the default five-minute budget
-    per failure would dominate a CI run against a bad server. The constant is internal to
-    Hypothesis; if it moves, shrinking simply keeps Hypothesis's own bound.
-    """
-    try:
-        from hypothesis.internal.conjecture import engine
-    except ImportError:  # pragma: no cover - layout change in Hypothesis
-        return
-    if hasattr(engine, "MAX_SHRINKING_SECONDS"):
-        engine.MAX_SHRINKING_SECONDS = seconds
 
 
 class _Recorder:
@@ -120,6 +157,9 @@ class _Recorder:
         self.session: Session | None = None
         self.setup_error: str | None = None
         self._stack = contextlib.ExitStack()
+        self.reproduce: dict[str, tuple[str, bytes]] = {}
+        self.running = ""
+        self.stop: runstop.RunStopped | None = None
 
     # -- session -------------------------------------------------------------------
 
@@ -163,22 +203,106 @@ class _Recorder:
         with contextlib.suppress(Exception):
             self.session.fetch_version()
 
+    # -- selection -----------------------------------------------------------------
+
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        wanted_rules = set(config.getoption("--csr-rule"))
+        skipped = set(config.getoption("--csr-skip"))
+        nodeids: set[str] | None = None
+        if config.getoption("--csr-nodeids"):
+            with open(config.getoption("--csr-nodeids"), encoding="utf-8") as f:
+                nodeids = {line.strip() for line in f if line.strip()}
+        path = config.getoption("--csr-reproduce")
+        if path:
+            self.reproduce = load_reproductions(path)
+            nodeids = set(self.reproduce) if nodeids is None else nodeids & set(self.reproduce)
+
+        def keep(item: pytest.Item) -> bool:
+            rules = set(case_rules(item, support.rules_of(getattr(item, "function", None))))
+            if wanted_rules and not rules & wanted_rules:
+                return False
+            if skipped & (rules | {item.name, item.name.split("[")[0], item.nodeid}):
+                return False
+            return nodeids is None or item.nodeid in nodeids
+
+        kept = [i for i in items if keep(i)]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[i for i in items if not keep(i)])
+            items[:] = kept
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Every selected property gets an entry now, so an early stop still lists it."""
+        for item in session.items:
+            self._case(item)
+
+    # -- session end ---------------------------------------------------------------
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        try:
-            if self.session is not None and self.session.breaker.reason is None:
-                with contextlib.suppress(Exception):
-                    self.session.sweep()
-        finally:
-            support.bind_session(None)
-            self._stack.close()
-        report_dir = self.config.getoption("--csr-report-dir")
-        if report_dir:
-            self._write_report(report_dir)
+        with runstop.shielded():
+            try:
+                if self.session is not None and self.session.breaker.reason is None:
+                    with contextlib.suppress(Exception):
+                        self.session.sweep()
+            finally:
+                support.bind_session(None)
+                self._stack.close()
+            stop = runstop.stopped()
+            if stop is None and exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+                stop = runstop.RunStopped(
+                    "the test runner crashed (pytest internal error)", runstop.EXIT_CANNOT_RUN
+                )
+            self.stop = stop
+            for case in self.cases.values():
+                if case.outcome:
+                    continue
+                case.outcome = "error"
+                if stop is not None and case.nodeid == self.running:
+                    case.message = f"not finished: {stop.reason} while it ran"
+                elif stop is not None:
+                    case.message = f"not run: {stop.reason}"
+                elif self.config.getoption("exitfirst", False) or session.shouldstop:
+                    case.message = "not run: the run stopped at the first failure (-x)"
+                else:
+                    case.message = "not run"
+            report_dir = self.config.getoption("--csr-report-dir")
+            if report_dir:
+                self._write_report(report_dir)
 
     # -- per test ------------------------------------------------------------------
 
+    def _case(self, item: pytest.Item) -> CaseResult:
+        case = self.cases.get(item.nodeid)
+        if case is None:
+            fn = getattr(item, "function", None)
+            rules = case_rules(item, support.rules_of(fn))
+            module = getattr(getattr(item, "module", None), "__name__", "")
+            concern = concern_of(module, item.name, rules)
+            case = CaseResult(
+                name=item.name,
+                classname=f"csr-conformance.{concern}",
+                nodeid=item.nodeid,
+                rules=rules,
+                doc=((getattr(fn, "__doc__", None) or "").strip().splitlines() or [""])[0],
+                concern=concern,
+            )
+            self.cases[item.nodeid] = case
+        return case
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.running = item.nodeid
         support.set_current_test(item.nodeid)
+        repro = self.reproduce.get(item.nodeid)
+        fn = getattr(item, "obj", None)
+        if fn is not None and hasattr(fn, "hypothesis"):
+            # Parametrised cases share one function: set (or clear) the example per item.
+            with contextlib.suppress(AttributeError, TypeError):
+                fn._hypothesis_internal_use_reproduce_failure = None
+            if repro is not None:
+                from hypothesis import reproduce_failure
+
+                reproduce_failure(repro[0], repro[1])(fn)
         if self.setup_error is not None:
             pytest.fail(f"target could not be started: {self.setup_error}", pytrace=False)
         if self.session is not None and self.session.breaker.reason is not None:
@@ -193,17 +317,7 @@ class _Recorder:
         # Hypothesis would write a source patch into the user's working directory; the
         # report carries the minimal example instead.
         report.__dict__.pop("_hypothesis_failing_examples", None)
-        case = self.cases.get(item.nodeid)
-        if case is None:
-            fn = getattr(item, "function", None)
-            case = CaseResult(
-                name=item.name,
-                classname=getattr(getattr(item, "module", None), "__name__", item.nodeid),
-                nodeid=item.nodeid,
-                rules=support.rules_of(fn),
-                doc=((getattr(fn, "__doc__", None) or "").strip().splitlines() or [""])[0],
-            )
-            self.cases[item.nodeid] = case
+        case = self._case(item)
         case.seconds += report.duration
         if report.skipped:
             case.outcome = "skipped"
@@ -217,25 +331,44 @@ class _Recorder:
                 case.outcome = "passed"
             return
         # failed in setup, call or teardown
+        text = report.longreprtext
+        blob = BLOB.search(text)
+        if blob is not None:
+            case.reproduce = {"hypothesis": blob.group(1), "blob": blob.group(2)}
+            text = BLOB_ADVICE.sub("", text)
+            # The console shows the report's replay command, not Hypothesis's advice.
+            _strip_advice(report)
         infra = call.excinfo is not None and (
             call.excinfo.errisinstance(TargetError) or report.when != "call"
         )
-        if self.setup_error is not None or (
-            self.session is not None and self.session.breaker.reason is not None
-        ):
+        breaker = self.session.breaker.reason if self.session is not None else None
+        if self.setup_error is not None or breaker is not None:
             infra = True
         case.outcome = "error" if infra else "failed"
-        text = report.longreprtext
-        case.message = _first_line(call.excinfo.exconly() if call.excinfo else text)
+        raw = _message_line(call.excinfo.exconly() if call.excinfo else text)
+        if breaker is not None:
+            case.message = f"the server stopped answering: {breaker}"
+        elif infra:
+            case.message = raw
+        else:
+            case.message = failure_message(case, raw)
+        if support.shrinking_cut_short(item.nodeid):
+            text += (
+                "\n\nShrinking stopped when its time budget was spent "
+                "(--shrink-seconds / --shrink-budget): the example is the smallest found."
+            )
         case.details = text
         case.transcript = support.pop_failed_transcript(item.nodeid) or ""
-        case.replay = self._replay(item)
+        case.replay = self._replay(item, case)
 
-    def _replay(self, item: pytest.Item) -> str:
-        base = self.config.getoption("--csr-replay") or "csr-conformance run"
+    def _replay(self, item: pytest.Item, case: CaseResult) -> str:
+        report_dir = self.config.getoption("--csr-report-dir")
+        if case.reproduce and report_dir:
+            return replay_command(report_dir, item.nodeid)
+        base = self.config.getoption("--csr-replay") or f"{cli_command()} run"
         seed = self.config.getoption("--csr-seed")
         seed_part = f" --seed {seed}" if seed is not None and "--seed" not in base else ""
-        return f"{base}{seed_part} -k {item.name.split('[')[0]}"
+        return f"{base}{seed_part} -k {shlex.quote(item.name.split('[')[0])}"
 
     # -- report --------------------------------------------------------------------
 
@@ -253,10 +386,14 @@ class _Recorder:
             "profile": self.config.getoption("--csr-profile"),
             "examples": str(self.config.getoption("--csr-examples")),
             "seed": str(self.config.getoption("--csr-seed") or "derandomized"),
+            "budget.max-time": self.config.getoption("--csr-max-time") or "none",
+            "budget.shrink": f"{self.config.getoption('--csr-shrink-seconds'):g}s per failure, "
+            f"{self.config.getoption('--csr-shrink-budget'):g}s per run",
             "faults": ",".join(
                 self.config.getoption("--csr-fault") + self.config.getoption("--csr-fault-label")
             )
             or "none",
+            "suite.version": suite_version(),
         }
         if self.session is not None:
             props["run-id"] = self.session.run_id
@@ -269,10 +406,11 @@ class _Recorder:
             cases = [
                 CaseResult(
                     name="target",
-                    classname="conformance.setup",
+                    classname="csr-conformance.setup",
                     nodeid="setup",
                     outcome="error",
                     message=self.setup_error,
+                    concern="setup",
                 )
             ]
         result = RunResult(
@@ -280,9 +418,89 @@ class _Recorder:
             properties=props,
             seconds=time.time() - self.started,
             setup_error=self.setup_error,
+            stopped=self.stop.reason if self.stop is not None else None,
+            stop_code=self.stop.code if self.stop is not None else None,
         )
         os.makedirs(report_dir, exist_ok=True)
         write_reports(result, report_dir)
+
+
+@pytest.fixture(scope="session")
+def csr_session() -> Session:
+    """The run's Session, for properties that take it as a fixture."""
+    return support.current_session()
+
+
+BLOB = re.compile(r"@reproduce_failure\('([^']+)', b'([A-Za-z0-9+/=]+)'\)")
+BLOB_ADVICE = re.compile(
+    r"\n?You can reproduce this (?:test case|example) by temporarily adding "
+    r"@reproduce_failure\([^)]*\) as a decorator on your test (?:function|case)\n?"
+)
+
+
+def _strip_advice(report: pytest.TestReport) -> None:
+    """Remove Hypothesis's "add @reproduce_failure" advice from what pytest prints."""
+    longrepr = report.longrepr
+    chain = getattr(longrepr, "chain", None)
+    for element in chain or ():
+        crash = element[1]
+        if crash is not None and hasattr(crash, "message"):
+            crash.message = BLOB_ADVICE.sub("", crash.message)
+        entries = getattr(element[0], "reprentries", ())
+        for entry in entries:
+            lines = getattr(entry, "lines", None)
+            if isinstance(lines, list):
+                lines[:] = [ln for ln in lines if "@reproduce_failure(" not in ln]
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None and hasattr(crash, "message"):
+        crash.message = BLOB_ADVICE.sub("", crash.message)
+
+
+def load_reproductions(path: str) -> dict[str, tuple[str, bytes]]:
+    """nodeid -> (Hypothesis version, blob) from a report's results.json."""
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    out: dict[str, tuple[str, bytes]] = {}
+    for case in data.get("cases", []):
+        repro = case.get("reproduce")
+        if isinstance(repro, dict) and case.get("nodeid"):
+            out[case["nodeid"]] = (str(repro["hypothesis"]), str(repro["blob"]).encode())
+    return out
+
+
+def cli_command() -> str:
+    """How to start the CLI so that the command works as printed, venv activated or not."""
+    return f"{shlex.quote(sys.executable)} -m conformance.cli"
+
+
+def replay_command(report_dir: str, nodeid: str) -> str:
+    return shlex.join([*shlex.split(cli_command()), "replay", os.path.abspath(report_dir), nodeid])
+
+
+def suite_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("csr-conformance")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+_EXAMPLE_MARKERS = ("Failing test case", "Falsifying example", "You can reproduce")
+
+
+def _message_line(text: str, limit: int = 400) -> str:
+    """An exception's message as one line: its own lines joined, Hypothesis's notes left out."""
+    parts: list[str] = []
+    for line in text.splitlines():
+        if line.strip().startswith(_EXAMPLE_MARKERS):
+            break
+        if line.strip():
+            parts.append(line.strip())
+    joined = "; ".join(parts).replace(":;", ":")
+    return joined if len(joined) <= limit else joined[: limit - 1] + "…"
 
 
 def _first_line(text: str) -> str:

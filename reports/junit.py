@@ -1,8 +1,10 @@
 """JUnit XML that the usual CI readers accept.
 
 Shape chosen from what consumers parse (see shared/references.md §4): a ``testsuites``
-root with one named ``testsuite`` carrying counts, time and run metadata as suite-level
-properties; one ``testcase`` per property with ``name``, ``classname`` and ``time``;
+root with one ``testsuite`` per concern (``csr-conformance.create``, ...), each carrying
+counts, time and the run's metadata as suite-level properties, so a reader that looks at
+one suite only still sees the target; one ``testcase`` per property with ``name``,
+``classname`` (``csr-conformance.<concern>``) and ``time``;
 ``failure`` for a server that broke a rule, ``error`` for a run that could not judge it,
 ``skipped`` with a reason. Failure bodies hold the minimal example, the replay command
 and the redacted HTTP transcript, cut to a size no reader chokes on.
@@ -15,6 +17,7 @@ import socket
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
+from reports.concerns import CONCERNS
 from reports.model import CaseResult, RunResult
 
 SUITE_NAME = "csr-conformance"
@@ -43,40 +46,66 @@ def failure_body(case: CaseResult) -> str:
     return "\n\n".join(parts)
 
 
+def _suite_name(case: CaseResult) -> str:
+    return case.concern or "other"
+
+
+def _suites(result: RunResult) -> list[tuple[str, list[CaseResult]]]:
+    """Cases grouped by concern, concerns in their fixed order, others after."""
+    groups: dict[str, list[CaseResult]] = {}
+    for case in result.cases:
+        groups.setdefault(_suite_name(case), []).append(case)
+    order = [c for c in CONCERNS if c in groups] + sorted(set(groups) - set(CONCERNS))
+    return [(name, groups[name]) for name in order]
+
+
 def to_xml(result: RunResult) -> bytes:
     root = ET.Element("testsuites", name=SUITE_NAME)
-    suite = ET.SubElement(
-        root,
-        "testsuite",
-        name=SUITE_NAME,
-        tests=str(len(result.cases)),
-        failures=str(result.count("failed")),
-        errors=str(result.count("error")),
-        skipped=str(result.count("skipped")),
-        time=f"{result.seconds:.3f}",
-        timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        hostname=socket.gethostname(),
-    )
-    for attr in ("tests", "failures", "errors"):
-        root.set(attr, suite.get(attr, "0"))
-    root.set("time", suite.get("time", "0"))
-    props = ET.SubElement(suite, "properties")
-    for key, value in result.properties.items():
-        ET.SubElement(props, "property", name=key, value=_clean(value, 2000))
-    for case in result.cases:
-        tc = ET.SubElement(
-            suite, "testcase", name=case.name, classname=case.classname, time=f"{case.seconds:.3f}"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    host = socket.gethostname()
+    properties = dict(result.properties)
+    if result.stopped:
+        properties["stopped"] = result.stopped
+    for name, cases in _suites(result):
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"{SUITE_NAME}.{name}",
+            tests=str(len(cases)),
+            failures=str(sum(c.outcome == "failed" for c in cases)),
+            errors=str(sum(c.outcome == "error" for c in cases)),
+            skipped=str(sum(c.outcome == "skipped" for c in cases)),
+            time=f"{sum(c.seconds for c in cases):.3f}",
+            timestamp=stamp,
+            hostname=host,
         )
-        if case.outcome == "failed":
-            el = ET.SubElement(
-                tc, "failure", message=_clean(case.message, 1000), type="NonConformance"
+        props = ET.SubElement(suite, "properties")
+        for key, value in properties.items():
+            ET.SubElement(props, "property", name=key, value=_clean(value, 2000))
+        for case in cases:
+            tc = ET.SubElement(
+                suite,
+                "testcase",
+                name=case.name,
+                classname=case.classname or f"{SUITE_NAME}.{name}",
+                time=f"{case.seconds:.3f}",
             )
-            el.text = _clean(failure_body(case))
-        elif case.outcome == "error":
-            el = ET.SubElement(tc, "error", message=_clean(case.message, 1000), type="TargetError")
-            el.text = _clean(failure_body(case))
-        elif case.outcome == "skipped":
-            ET.SubElement(tc, "skipped", message=_clean(case.message, 1000))
+            if case.outcome == "failed":
+                el = ET.SubElement(
+                    tc, "failure", message=_clean(case.message, 1000), type="NonConformance"
+                )
+                el.text = _clean(failure_body(case))
+            elif case.outcome == "error":
+                el = ET.SubElement(
+                    tc, "error", message=_clean(case.message, 1000), type="TargetError"
+                )
+                el.text = _clean(failure_body(case))
+            elif case.outcome == "skipped":
+                ET.SubElement(tc, "skipped", message=_clean(case.message, 1000))
+    root.set("tests", str(len(result.cases)))
+    root.set("failures", str(result.count("failed")))
+    root.set("errors", str(result.count("error")))
+    root.set("time", f"{result.seconds:.3f}")
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data

@@ -22,6 +22,8 @@ class CaseResult:
     details: str = ""  # the minimal example and traceback, as pytest/Hypothesis rendered them
     transcript: str = ""  # redacted HTTP exchanges of the failing example
     replay: str = ""  # one command that replays this failure
+    concern: str = ""  # the JUnit testsuite it belongs to (reports.concerns.CONCERNS)
+    reproduce: dict[str, str] | None = None  # Hypothesis version and blob of the failure
 
 
 @dataclass
@@ -30,6 +32,8 @@ class RunResult:
     properties: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     setup_error: str | None = None
+    stopped: str | None = None  # why the run stopped early (signal, budget, crash)
+    stop_code: int | None = None  # the exit code that stop means
 
     def count(self, outcome: str) -> int:
         return sum(1 for c in self.cases if c.outcome == outcome)

@@ -21,6 +21,7 @@ def _result() -> RunResult:
                 ("CSR-VAL-U1",),
                 outcome="passed",
                 seconds=0.5,
+                concern="validation",
             ),
             CaseResult(
                 "test_b",
@@ -32,6 +33,7 @@ def _result() -> RunResult:
                 details="Falsifying example: test_b(bad=...)\x00\x1b[31m",
                 transcript=">>> POST /apis/...\n>>> authorization: <redacted>",
                 replay="csr-conformance run -k test_b",
+                concern="validation",
             ),
             CaseResult(
                 "test_c",
@@ -40,6 +42,7 @@ def _result() -> RunResult:
                 ("CSR-READ-LIST",),
                 outcome="skipped",
                 message="no context configured for the 'approver' identity",
+                concern="reads",
             ),
             CaseResult(
                 "test_d",
@@ -48,6 +51,7 @@ def _result() -> RunResult:
                 (),
                 outcome="error",
                 message="TargetError: cannot connect",
+                concern="reads",
             ),
         ],
         properties={"target": "fake", "profile": "kube-apiserver"},
@@ -59,18 +63,21 @@ def test_junit_shape(tmp_path: Path) -> None:
     write_reports(_result(), str(tmp_path))
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert root.tag == "testsuites"
-    suite = root.find("testsuite")
-    assert suite is not None
-    assert suite.get("name") == "csr-conformance"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "1")
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    # one testsuite per concern, in the fixed concern order
+    assert list(suites) == ["csr-conformance.validation", "csr-conformance.reads"]
+    reads = suites["csr-conformance.reads"]
     assert (
-        suite.get("tests"),
-        suite.get("failures"),
-        suite.get("errors"),
-        suite.get("skipped"),
-    ) == ("4", "1", "1", "1")
-    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props["target"] == "fake"
-    cases = {c.get("name"): c for c in suite.iter("testcase")}
+        reads.get("tests"),
+        reads.get("failures"),
+        reads.get("errors"),
+        reads.get("skipped"),
+    ) == ("2", "0", "1", "1")
+    for suite in suites.values():
+        props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert props["target"] == "fake"
+    cases = {c.get("name"): c for c in root.iter("testcase")}
     assert all(c.get("classname") and c.get("time") for c in cases.values())
     failure = cases["test_b"].find("failure")
     assert failure is not None and failure.get("message", "").startswith("AssertionError")
@@ -111,3 +118,47 @@ def test_verdicts() -> None:
     bad = RunResult(cases=[CaseResult("a", "c", "a", outcome="failed")])
     assert verdict(bad) == "NOT CONFORMANT"
     assert verdict(RunResult(cases=[], setup_error="x")) == "COULD NOT RUN"
+
+
+def test_skip_reasons_reach_summary_and_console(tmp_path: Path) -> None:
+    from reports.summary import console_lines
+
+    write_reports(_result(), str(tmp_path))
+    md = (tmp_path / "summary.md").read_text()
+    assert "no context configured for the 'approver' identity" in md
+    assert "## Not checked, and why" in md
+    assert any("no context configured" in line for line in console_lines(_result()))
+
+
+def test_results_json_round_trips_for_report_rerendering(tmp_path: Path) -> None:
+    from reports.summary import from_json
+
+    write_reports(_result(), str(tmp_path))
+    again = from_json((tmp_path / "results.json").read_text())
+    assert [(c.name, c.outcome, c.rules, c.concern) for c in again.cases] == [
+        (c.name, c.outcome, c.rules, c.concern) for c in _result().cases
+    ]
+    assert again.cases[1].transcript == _result().cases[1].transcript
+
+
+def test_stopped_run_says_so(tmp_path: Path) -> None:
+    result = _result()
+    result.stopped, result.stop_code = "terminated (SIGTERM)", 143
+    write_reports(result, str(tmp_path))
+    assert verdict(result).startswith("STOPPED EARLY")
+    assert "terminated (SIGTERM)" in (tmp_path / "summary.md").read_text()
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["stop_code"] == 143
+
+
+def test_concerns_and_per_case_rules() -> None:
+    from reports.concerns import concern_of
+
+    assert concern_of("conformance.properties.test_create", "t", ("CSR-VAL-R1",)) == "validation"
+    assert concern_of("conformance.properties.test_read", "t", ("CSR-READ-GET",)) == "reads"
+    assert concern_of("conformance.properties.test_identity", "t", ("CSR-CREATE-201",)) == (
+        "identity"
+    )
+    assert concern_of("conformance.properties.test_x", "t", ("CSR-ADM-SIGN",)) == (
+        "authorization"
+    )

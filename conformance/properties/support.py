@@ -1,16 +1,29 @@
-"""The glue every property uses: rule ids, per-example transcripts, the session.
+"""The glue every property uses: rule ids, per-example transcripts, the session, budgets.
 
 ``@checks(*rule_ids)`` goes *inside* ``@given``, so it wraps each example: the shared
 transcript starts empty for every example, and when the example fails its transcript is
 kept for the report. Hypothesis replays the minimal failing example last, so the kept
-transcript belongs to the example the report shows.
+transcript belongs to the example the report shows. The rule ids also become the
+registered ``csr_rules`` pytest marker, so ``-m``, reports and tools read them from the
+item like any other marker.
+
+The same wrapper owns the run's shrinking budget (:class:`ShrinkBudget`): once a failure
+has been shrinking for its share of time, every further shrink attempt is rejected
+without touching the server, so Hypothesis settles on the smallest failing example found
+so far and replays it for the report. That bounds a run against a server that fails
+everything without reaching into Hypothesis's internals.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import pytest
+from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance.session import Session
 
@@ -21,10 +34,59 @@ _FAILED_TRANSCRIPT: dict[str, str] = {}
 _CURRENT_TEST: list[str] = [""]
 
 
+@dataclass
+class ShrinkBudget:
+    """Time spent shrinking failures: at most ``per_failure`` each, ``total`` for the run."""
+
+    per_failure: float
+    total: float
+    spent: float = 0.0
+    _first_failure: float | None = None
+    _last: float = 0.0
+
+    def start_test(self) -> None:
+        """A new property begins: book the previous one's shrinking time."""
+        if self._first_failure is not None:
+            self.spent += self._last - self._first_failure
+        self._first_failure = None
+
+    def failed(self) -> None:
+        now = time.monotonic()
+        if self._first_failure is None:
+            self._first_failure = now
+        self._last = now
+
+    def exhausted(self) -> bool:
+        """True once the current failure may not shrink any further."""
+        if self._first_failure is None:
+            return False
+        now = time.monotonic()
+        self._last = now
+        elapsed = now - self._first_failure
+        return elapsed >= self.per_failure or self.spent + elapsed >= self.total
+
+    @property
+    def shrinking(self) -> bool:
+        return self._first_failure is not None
+
+
+_BUDGET: list[ShrinkBudget | None] = [None]
+_CUT_SHORT: set[str] = set()
+
+
 def bind_session(session: Session | None) -> None:
     """Installed by the pytest plugin for the run's duration."""
     global _SESSION
     _SESSION = session
+
+
+def bind_shrink_budget(budget: ShrinkBudget | None) -> None:
+    _BUDGET[0] = budget
+
+
+def shrinking_cut_short(nodeid: str) -> bool:
+    """Whether the budget stopped shrinking this property's failure early."""
+    return nodeid in _CUT_SHORT
 
 
 def current_session() -> Session:
@@ -35,6 +97,20 @@ def current_session() -> Session:
 
 def set_current_test(nodeid: str) -> None:
     _CURRENT_TEST[0] = nodeid
+    budget = _BUDGET[0]
+    if budget is not None:
+        budget.start_test()
+
+
+def need_any_role(session: Session, *roles: str) -> None:
+    """Skip, with the reason, a property that cannot exercise its rules without ``roles``.
+
+    A property that loops over the identities it was given would otherwise send nothing
+    and pass when none was given: a vacuous pass that a report must never show.
+    """
+    if not any(session.has_role(r) for r in roles):
+        names = " or ".join(repr(r) for r in roles)
+        pytest.skip(f"not checked: needs a context for the {names} identity, none was given")
 
 
 def rules_of(fn: object) -> tuple[str, ...]:
@@ -51,6 +127,19 @@ def pop_failed_transcript(nodeid: str) -> str | None:
     return _FAILED_TRANSCRIPT.pop(nodeid, None)
 
 
+_NOT_FAILURES: tuple[type[BaseException], ...] = (pytest.skip.Exception, UnsatisfiedAssumption)
+
+
+def _is_final_replay() -> bool:
+    """True while Hypothesis replays the example it will report (that one always runs)."""
+    try:
+        from hypothesis.control import current_build_context
+
+        return bool(current_build_context().is_final)
+    except Exception:  # outside a Hypothesis context: nothing to skip
+        return True
+
+
 def checks(*rule_ids: str) -> Callable[[F], F]:
     """Declare the rules a property checks and give each example its own transcript."""
     from conformance.spec.rules import RULES
@@ -62,17 +151,28 @@ def checks(*rule_ids: str) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            budget = _BUDGET[0]
+            if budget is not None and budget.exhausted() and not _is_final_replay():
+                from hypothesis import reject
+
+                _CUT_SHORT.add(_CURRENT_TEST[0])
+                reject()
             session = _SESSION
             if session is not None:
                 session.transcript.begin_example()
             try:
                 return fn(*args, **kwargs)
-            except BaseException:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:
                 if session is not None:
                     _FAILED_TRANSCRIPT[_CURRENT_TEST[0]] = session.transcript.render()
+                if budget is not None and not isinstance(e, _NOT_FAILURES):
+                    budget.failed()
                 raise
 
         wrapper._csr_rules = rule_ids  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        marked: F = pytest.mark.csr_rules(*rule_ids)(wrapper)
+        return marked
 
     return decorate
