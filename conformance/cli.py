@@ -424,7 +424,8 @@ def _check_signers(args: argparse.Namespace) -> None:
         errs = validate_signer_name(name)
         if errs:
             raise CannotRun(f"--signer {name!r} is not a valid signer name: {errs[0].detail}")
-    for flag, path in (("--signer-ca", args.signer_ca), ("--signer-ca-key", _opt(args, "signer_ca_key"))):
+    key = getattr(args, "signer_ca_key", None)
+    for flag, path in (("--signer-ca", args.signer_ca), ("--signer-ca-key", key)):
         if path is not None and not os.path.isfile(path):
             raise CannotRun(f"{flag} {path}: no such file")
     if args.signer_ca:
@@ -435,14 +436,9 @@ def _check_signers(args: argparse.Namespace) -> None:
                 x509.load_pem_x509_certificates(f.read())
         except (OSError, ValueError):
             raise CannotRun(f"--signer-ca {args.signer_ca}: not a PEM certificate bundle") from None
-    timeout = _opt(args, "signer_timeout")
+    timeout = getattr(args, "signer_timeout", None)
     if timeout is not None and not timeout > 0:
         raise CannotRun("--signer-timeout must be a positive number of seconds")
-
-
-def _opt(args: argparse.Namespace, name: str) -> float | str | None:
-    value = getattr(args, name, None)
-    return value if isinstance(value, float | str) else None
 
 
 # -- serve ------------------------------------------------------------------------

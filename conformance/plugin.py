@@ -100,6 +100,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="results.json of an earlier run: replay exactly its failing examples",
     )
     g.addoption("--csr-timeout", type=float, default=30.0, help="seconds per request")
+    g.addoption(
+        "--csr-signer",
+        action="append",
+        default=[],
+        help="signer the signer properties judge (repeatable; default: the kubernetes.io "
+        "signers on the fake and the control plane)",
+    )
+    g.addoption(
+        "--csr-signer-ca", default=None, help="CA bundle the signer's certificates verify to"
+    )
+    g.addoption(
+        "--csr-signer-timeout", type=float, default=30.0, help="seconds a signer has to issue"
+    )
+    g.addoption(
+        "--csr-allow-node-subjects",
+        action="store_true",
+        default=False,
+        help="let the signer properties request system:node:* subjects",
+    )
 
 
 def _active(config: pytest.Config) -> bool:
@@ -182,6 +201,7 @@ class _Recorder:
             assets=opt("--csr-assets"),
             faults=tuple(opt("--csr-fault")),
             http=opt("--csr-http"),
+            signers=tuple(opt("--csr-signer")),
         )
 
     @pytest.hookimpl(tryfirst=True)

@@ -29,6 +29,8 @@ class TargetSpec:
     assets: str | None = None
     faults: tuple[str, ...] = ()
     http: bool = False
+    signers: tuple[str, ...] = ()
+    """Signer names the fake's reference signer serves besides the kubernetes.io ones."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class TargetEnv:
     contexts: dict[str, str]
     description: str
     faults: tuple[str, ...] = ()
+    signer_ca: str | None = None
+    """PEM file of the CA the target's own signer issues from (fake, control plane)."""
 
 
 class TargetStartError(Exception):
@@ -63,14 +67,25 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
         path = os.path.join(tmp, "kubeconfig")
         if spec.kind == "fake":
             from conformance.targets.fake import FakeConfig, FakeServer
+            from conformance.targets.fake.signing_ca import SignerConfig
 
+            names = tuple(dict.fromkeys((*SignerConfig().names, *spec.signers)))
             try:
-                server = FakeServer(FakeConfig(tls=not spec.http, faults=frozenset(spec.faults)))
+                server = FakeServer(
+                    FakeConfig(
+                        tls=not spec.http,
+                        faults=frozenset(spec.faults),
+                        signer=SignerConfig(names=names),
+                    )
+                )
             except ValueError as e:
                 raise TargetStartError(str(e)) from None
             server.start()
             try:
                 server.write_kubeconfig(path)
+                signer_ca = os.path.join(tmp, "signer-ca.pem")
+                with open(signer_ca, "wb") as f:
+                    f.write(server.signer_ca_pem or b"")
                 faults = f" with faults {', '.join(spec.faults)}" if spec.faults else ""
                 yield TargetEnv(
                     "fake",
@@ -78,6 +93,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                     {r: r for r in ROLES},
                     f"embedded fake at {server.url}{faults}",
                     spec.faults,
+                    signer_ca=signer_ca,
                 )
             finally:
                 server.stop()
@@ -105,6 +121,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                     path,
                     {r: r for r in ROLES},
                     f"kube-apiserver {plane.version} at {plane.url} (assets {assets})",
+                    signer_ca=plane.signing_ca_file,
                 )
             finally:
                 plane.stop()

@@ -126,6 +126,14 @@ class ControlPlane:
         return self._pki.serving_ca.read_bytes()
 
     @property
+    def signing_ca_file(self) -> str | None:
+        """PEM file of the cluster-signing CA kube-controller-manager issues from (the CA
+        bundle the signer properties verify against); None without the controller."""
+        if self._pki is None or not self.controller_manager:
+            return None
+        return str(self._pki.cluster_signing_cert)
+
+    @property
     def pids(self) -> list[int]:
         """Process ids of the children, for checks that nothing outlives ``stop``."""
         return [p.pid for p in (self._etcd, self._apiserver, self._kcm) if p is not None]

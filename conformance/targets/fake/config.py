@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from conformance.targets.fake.signing_ca import SignerConfig
 
 
 @dataclass(frozen=True)
@@ -17,3 +19,5 @@ class FakeConfig:
     port: int = 0
     tls: bool = True
     faults: frozenset[str] = frozenset()
+    signer: SignerConfig | None = field(default_factory=SignerConfig)
+    """The reference signer (kube-controller-manager's csrsigning); None runs none."""

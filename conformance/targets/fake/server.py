@@ -31,6 +31,7 @@ from conformance.targets.fake.config import FakeConfig
 from conformance.targets.fake.context import ServerState
 from conformance.targets.fake.faults import ActiveFaults, check_fault_names
 from conformance.targets.fake.kubeconfig import kubeconfig_document, write_kubeconfig_file
+from conformance.targets.fake.signer import ReferenceSigner
 from conformance.targets.fake.store import Store
 
 _START_TIMEOUT = 30.0
@@ -72,6 +73,9 @@ class FakeServer:
             faults=ActiveFaults(frozenset(config.faults)),
             store=Store(),
         )
+        self.signer: ReferenceSigner | None = (
+            ReferenceSigner(self.state, config.signer) if config.signer is not None else None
+        )
 
     # -- public API --------------------------------------------------------
 
@@ -90,6 +94,11 @@ class FakeServer:
     def ca_pem(self) -> bytes | None:
         """The CA that signed the serving certificate (None for plain HTTP)."""
         return self.ca.cert_pem if self.ca else None
+
+    @property
+    def signer_ca_pem(self) -> bytes | None:
+        """The reference signer's CA certificate (None when no signer runs)."""
+        return self.signer.ca.cert_pem if self.signer is not None else None
 
     def client_certificate(self, username: str, groups: tuple[str, ...] = ()) -> KeyPair:
         """A client certificate the fake accepts as ``username`` in ``groups`` (TLS only)."""
@@ -115,6 +124,8 @@ class FakeServer:
             hosts = ["127.0.0.1", "::1", "localhost", host]
             self._ssl = server_ssl_context(self.ca, self.ca.issue_serving(hosts))
         self._ready.clear()
+        if self.signer is not None:
+            self.signer.start()
         self._thread = threading.Thread(target=self._run, name="csrc-fake-server", daemon=True)
         self._thread.start()
         if not self._ready.wait(_START_TIMEOUT):
@@ -125,6 +136,8 @@ class FakeServer:
             raise RuntimeError("the fake server failed to start") from self._error
 
     def stop(self) -> None:
+        if self.signer is not None:
+            self.signer.stop()
         thread, loop = self._thread, self._loop
         if thread is None or loop is None:
             return
@@ -209,6 +222,12 @@ def serve_forever(config: FakeConfig, kubeconfig_out: str | None) -> None:
         server.write_kubeconfig(kubeconfig_out)
         print(server.url, flush=True)
         print(f"kubeconfig: {kubeconfig_out}", flush=True)
+        if server.signer_ca_pem is not None:
+            ca_dir = tmpdir or tempfile.mkdtemp(prefix="csrc-fake-")
+            tmpdir = ca_dir
+            ca_path = Path(ca_dir, "signer-ca.pem")
+            ca_path.write_bytes(server.signer_ca_pem)
+            print(f"signer CA bundle: {ca_path}", flush=True)
         while not stop.wait(0.5):
             pass
     finally:

@@ -1,0 +1,84 @@
+"""Writes made inside the fake, by its own controllers, through the same pipeline as HTTP.
+
+A controller of a real cluster (kube-controller-manager's csrsigning) writes
+``status.certificate`` or a ``Failed`` condition with ``UpdateStatus``: a PUT of
+``/status`` as its own identity, judged by RBAC, the status strategy, validation and the
+CertificateSigning admission plugin, and stored with a compare-and-swap on the
+resourceVersion it read. The fake's reference signer does the same here, with no HTTP
+loop: :func:`update_status` hands the body to the oracle's ``decide_update`` (exactly
+what ``handlers/update.py`` does for a request) and stores a success the way that
+handler's commit does. It returns ``(code, body)`` and knows nothing of aiohttp.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from conformance.spec import status as st
+from conformance.spec.create import UserInfo
+from conformance.spec.update import decide_update
+from conformance.targets.fake.authn import Principal
+from conformance.targets.fake.authz import authorizer_for
+from conformance.targets.fake.context import ServerState
+from conformance.targets.fake.store import Obj, StaleWrite
+from conformance.wire.protobuf import ProtobufError, go_normalize
+
+
+def _go_form(obj: Mapping[str, Any]) -> Obj:
+    try:
+        return go_normalize(obj)
+    except ProtobufError:
+        return copy.deepcopy(dict(obj))
+
+
+def _user_info(principal: Principal) -> UserInfo:
+    return UserInfo(
+        username=principal.username,
+        uid=principal.uid,
+        groups=list(principal.groups),
+        extra={k: list(v) for k, v in principal.extra.items()},
+    )
+
+
+def update_status(
+    state: ServerState, principal: Principal, body: Mapping[str, Any], user_agent: str
+) -> tuple[int, Obj]:
+    """PUT ``body`` to ``/status`` of the object it names, as ``principal``.
+
+    ``body`` must carry the ``metadata.resourceVersion`` it was derived from: like
+    ``UpdateStatus`` the write is refused with 409 when the object moved on, and the
+    caller (a controller) simply waits for the event of that newer write.
+    """
+    name = str(body["metadata"]["name"])
+    stored = state.store.get(name)
+    if stored is None:
+        return 404, st.not_found(name)
+    decision = decide_update(
+        "status",
+        "PUT",
+        name,
+        json.dumps(body).encode(),
+        "application/json",
+        {},
+        _user_info(principal),
+        authorizer_for(principal),
+        stored=stored,
+        now=state.now(),
+        user_agent=user_agent,
+        uid=state.new_uid(),
+    )
+    if decision.code != 200:
+        return decision.code, decision.body
+    if decision.noop:
+        return 200, stored
+    candidate = _go_form(decision.body)
+    candidate["metadata"].pop("resourceVersion", None)
+    try:
+        return 200, state.store.update(
+            candidate, expected_rv=str(stored["metadata"].get("resourceVersion", ""))
+        )
+    except (StaleWrite, KeyError):
+        return 409, st.conflict(name, st.OBJECT_MODIFIED)
