@@ -154,26 +154,32 @@ _META_KEYS: Final = st.sampled_from(["app", "tier", "example.com/owner"])
 _META_VALUES: Final = st.sampled_from(["a", "b", "c-1"])
 
 
+def _owner_references() -> st.SearchStrategy[list[JSON]]:
+    return st.sampled_from(["owner", "other"]).map(
+        lambda name: [
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "name": name,
+                "uid": "00000000-0000-0000-0000-0000000000ff",
+            }
+        ]
+    )
+
+
+_METADATA_PARTS: Final[dict[str, st.SearchStrategy[Any]]] = {
+    "labels": st.dictionaries(_META_KEYS, _META_VALUES, min_size=1, max_size=2),
+    "annotations": st.dictionaries(_META_KEYS, _META_VALUES, min_size=1, max_size=2),
+    "ownerReferences": _owner_references(),
+}
+
+
 @st.composite
 def metadata_changes(draw: st.DrawFn) -> JSON:
-    """New labels, annotations and ownerReferences (at least one of them; no finalizers,
+    """New labels, annotations or ownerReferences, at least one of them (no finalizers,
     which would keep objects alive on a real cluster)."""
-    change: JSON = {}
-    while not change:
-        if draw(st.booleans()):
-            change["labels"] = draw(st.dictionaries(_META_KEYS, _META_VALUES, min_size=1))
-        if draw(st.booleans()):
-            change["annotations"] = draw(st.dictionaries(_META_KEYS, _META_VALUES, min_size=1))
-        if draw(st.booleans()):
-            change["ownerReferences"] = [
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "name": draw(st.sampled_from(["owner", "other"])),
-                    "uid": "00000000-0000-0000-0000-0000000000ff",
-                }
-            ]
-    return change
+    parts = draw(st.sets(st.sampled_from(sorted(_METADATA_PARTS)), min_size=1))
+    return {part: draw(_METADATA_PARTS[part]) for part in sorted(parts)}
 
 
 @st.composite

@@ -1,0 +1,89 @@
+"""Sending one judged write, for the focused update properties.
+
+Every focused property does the same three things around the request it aims: read the
+stored object (the oracle needs it), send the write exactly as drawn (raw bytes, any
+Content-Type, any query), and hand both to :func:`~conformance.properties.expect.judge_update`.
+Keeping that in one place means a focused property states only what it aims at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from conformance import checks
+from conformance.client import Response, csr_path
+from conformance.identities import ADMIN
+from conformance.properties.expect import judge_update
+from conformance.session import Session
+from conformance.spec.update import UpdateDecision
+
+CONTENT_TYPES: dict[str, str] = {
+    "put": "application/json",
+    "merge": "application/merge-patch+json",
+    "smp": "application/strategic-merge-patch+json",
+    "json": "application/json-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+"""Content-Type of each encoding a focused property draws."""
+
+
+def create(session: Session, csr: dict[str, Any], example: str) -> dict[str, Any]:
+    """Create ``csr`` as this run's object of ``example``; the created object."""
+    resp = session.client(ADMIN).create(session.stamp(csr, example))
+    checks.status_code(resp, 201)
+    obj: dict[str, Any] = resp.obj()
+    return obj
+
+
+def stored(session: Session, name: str) -> dict[str, Any] | None:
+    resp = session.client(ADMIN).get(name)
+    return resp.obj() if resp.status == 200 else None
+
+
+def without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``obj`` as a client would send it back in a PUT (managedFields left out)."""
+    out = dict(obj)
+    out["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
+    return out
+
+
+def send(
+    session: Session,
+    *,
+    role: str,
+    endpoint: str,
+    method: str,
+    name: str,
+    body: bytes | Any,
+    content_type: str = "application/json",
+    query: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[Response, UpdateDecision]:
+    """Send one PUT or PATCH as drawn and fail unless kube-apiserver would answer the same.
+
+    ``body`` is sent byte for byte when it is bytes, else JSON-encoded.
+    """
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    query = dict(query or {})
+    before = stored(session, name)
+    resp = session.client(role).request(
+        method,
+        csr_path(name, None if endpoint == "main" else endpoint),
+        data=raw,
+        content_type=content_type,
+        query=[(k, v) for k, vs in query.items() for v in vs],
+    )
+    decision = judge_update(
+        session,
+        resp,
+        endpoint=endpoint,
+        method=method,
+        name=name,
+        body=raw,
+        content_type=content_type,
+        query=query,
+        role=role,
+        stored=before,
+    )
+    return resp, decision
