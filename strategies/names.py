@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from hypothesis import strategies as st
+from hypothesis.internal.intervalsets import IntervalSet
 
 RULE_S1: Final = "CSR-VAL-S1"
 RULE_S2: Final = "CSR-VAL-S2"
@@ -64,29 +65,54 @@ def is_kubernetes_signer_name(name: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
-_ALNUM_CHARS: Final = st.sampled_from(_ALNUM)
+def _shrink_order(alphabet: str) -> str:
+    """``alphabet``'s characters in the order Hypothesis shrinks text towards."""
+    chars = IntervalSet.from_string(alphabet)
+    return "".join(chars.char_in_shrink_order(i) for i in range(len(chars)))
 
 
-@st.composite
-def _label_of_size_drawn(draw: st.DrawFn, size: int) -> str:
-    if size == 1:
-        return draw(_ALNUM_CHARS)
-    first = draw(_ALNUM_CHARS)
-    middle = draw(st.text(alphabet=_LABEL_INNER, min_size=size - 2, max_size=size - 2))
-    last = draw(_ALNUM_CHARS)
-    return first + middle + last
+@functools.cache
+def _ordered_text(order: str, min_size: int, max_size: int) -> st.SearchStrategy[str]:
+    """Text over the characters of ``order`` that shrinks towards ``order[0]``.
+
+    One string choice per draw (a label drawn character by character, or as first +
+    middle + last, costs several choices, and each choice costs Hypothesis far more than
+    the string it yields); the characters are translated so that the one Hypothesis
+    shrinks towards becomes ``order[0]``.
+    """
+    native = _shrink_order(order)
+    table = str.maketrans(native, order)
+    return st.text(alphabet=native, min_size=min_size, max_size=max_size).map(
+        lambda s: s.translate(table)
+    )
+
+
+def _fix_edges(text: str, edge: str) -> str:
+    """``text`` with a first or last character outside ``edge`` replaced by ``edge[0]``."""
+    if text and text[0] not in edge:
+        text = edge[0] + text[1:]
+    if text and text[-1] not in edge:
+        text = text[:-1] + edge[0]
+    return text
+
+
+def _label_edges(text: str) -> str:
+    return _fix_edges(text, _ALNUM)
+
+
+_LABEL_ORDER: Final = _ALNUM + "-"
 
 
 @functools.cache
 def _label_of_size(size: int) -> st.SearchStrategy[str]:
     """A valid RFC 1123 label (no length cap here: callers pick the size)."""
-    return _label_of_size_drawn(size)
+    return dns_labels(size, size)
 
 
 @functools.cache
 def dns_labels(min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
-    """Valid DNS-1123 labels (lower case, digits, inner '-')."""
-    return st.integers(min_size, max_size).flatmap(_label_of_size)
+    """Valid DNS-1123 labels (lower case, digits, inner '-'); shrink towards "a"."""
+    return _ordered_text(_LABEL_ORDER, min_size, max_size).map(_label_edges)
 
 
 def _split_sizes(total: int, parts: int) -> list[int]:
@@ -372,29 +398,23 @@ def invalid_generate_names() -> st.SearchStrategy[Pair]:
 # ---------------------------------------------------------------------------
 
 
-_QN_EDGE_CHARS: Final = st.sampled_from(_QN_EDGE)
-
-
-@st.composite
-def _qualified_name_part_drawn(draw: st.DrawFn, size: int) -> str:
-    if size == 1:
-        return draw(_QN_EDGE_CHARS)
-    first = draw(_QN_EDGE_CHARS)
-    middle = draw(st.text(alphabet=_QN_INNER, min_size=size - 2, max_size=size - 2))
-    return first + middle + draw(_QN_EDGE_CHARS)
+def _qn_edges(text: str) -> str:
+    return _fix_edges(text, _QN_EDGE)
 
 
 @functools.cache
+def _qualified_name_parts(min_size: int, max_size: int) -> st.SearchStrategy[str]:
+    """Name parts of a qualified name ([A-Za-z0-9-_.], alphanumeric ends), one choice."""
+    return _ordered_text(_QN_INNER, min_size, max_size).map(_qn_edges)
+
+
 def _qualified_name_part(size: int) -> st.SearchStrategy[str]:
-    return _qualified_name_part_drawn(size)
+    return _qualified_name_parts(size, size)
 
 
 @functools.cache
 def _name_parts() -> st.SearchStrategy[str]:
-    return st.one_of(
-        st.integers(1, 12).flatmap(_qualified_name_part),
-        st.just(MAX_LABEL).flatmap(_qualified_name_part),
-    )
+    return st.one_of(_qualified_name_parts(1, 12), _qualified_name_parts(MAX_LABEL, MAX_LABEL))
 
 
 @functools.cache

@@ -86,7 +86,12 @@ FAST = settings(
 SLOW = settings(FAST, max_examples=15 * SCALE)
 # ``find`` without shrinking: the first draw that matches (the very first draw Hypothesis
 # makes is the simplest one, so this also shows what draws shrink to).
-FIRST = settings(max_examples=1000, database=None, phases=[Phase.generate])
+FIRST = settings(
+    max_examples=1000,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
