@@ -644,15 +644,15 @@ def _run(args: argparse.Namespace) -> int:
     problem = _report_dir_problem(report_dir)
     if problem is not None:
         raise CannotRun(problem)
+    extra: list[str] = []
     try:
         spec = _spec_from(args)
+        _check_selection(args)
+        if args.last_failed:
+            extra += ["--csr-nodeids", _last_failed(args.last_failed, report_dir)]
     except CannotRun as e:
         _write_error_report(report_dir, str(e), args.target or "?")
         raise
-    extra: list[str] = []
-    if args.last_failed:
-        extra += ["--csr-nodeids", _last_failed(args.last_failed, report_dir)]
-    _check_selection(args)
     _write_invocation(args, report_dir)
     started = time.monotonic()
     runstop.reset()

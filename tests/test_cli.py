@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,3 +190,113 @@ def test_no_property_matches(tmp_path: Path) -> None:
     proc = run_cli("run", "-k", "nothing_matches_this", "--report-dir", str(tmp_path / "r"))
     assert proc.returncode == 2
     assert "no property matched" in proc.stderr
+
+
+# -- bad input is refused before any work ---------------------------------------------
+
+
+def _refused_fast(
+    args: list[str], needle: str, report: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    proc = run_cli(*args, timeout=30)
+    took = time.monotonic() - started
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert needle in lines[0], lines[0]
+    assert took < 3.0, f"refusing {args} took {took:.1f}s"
+    if report is not None:
+        suite = ET.parse(report / "junit.xml").getroot().find("testsuite")
+        assert suite is not None and suite.get("errors") == "1"
+    return proc
+
+
+def test_report_dir_that_is_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "a-file"
+    path.write_text("x")
+    _refused_fast(["run", "--report-dir", str(path)], "is not a directory")
+
+
+def test_report_dir_that_is_not_writable(tmp_path: Path) -> None:
+    if os.geteuid() == 0:  # root writes anywhere: make the path impossible instead
+        (tmp_path / "f").write_text("x")
+        _refused_fast(["run", "--report-dir", str(tmp_path / "f" / "r")], "not writable")
+        return
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        _refused_fast(["run", "--report-dir", str(ro / "r")], "not writable")
+    finally:
+        ro.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--timeout", "-1"], "--timeout"),
+        (["--timeout", "0"], "--timeout"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--examples", "0"], "--examples"),
+        (["--examples", "-3"], "--examples"),
+        (["--max-time", "0"], "--max-time"),
+        (["--max-time", "soon"], "--max-time"),
+        (["--shrink-seconds", "-1"], "--shrink-seconds"),
+        (["--rule", "CSR-NO-SUCH-RULE"], "unknown rule id"),
+    ],
+)
+def test_bad_numbers_and_names_are_refused(tmp_path: Path, args: list[str], needle: str) -> None:
+    report = tmp_path / "r"
+    _refused_fast(["run", *args, "--report-dir", str(report)], needle, report)
+
+
+def test_serve_port_out_of_range() -> None:
+    _refused_fast(["serve", "--port", "70000"], "--port")
+
+
+@pytest.mark.parametrize(
+    "flag", ["--context", "--user-context", "--approver-context", "--signer-context"]
+)
+def test_unknown_context_for_any_role(tmp_path: Path, flag: str) -> None:
+    cfg = kubeconfig(tmp_path, "https://127.0.0.1:1")
+    report = tmp_path / "r"
+    _refused_fast(
+        ["run", "--kubeconfig", cfg, flag, "no-such-context", "--report-dir", str(report)],
+        "no-such-context",
+        report,
+    )
+
+
+def test_closed_stdout_pipe_is_not_a_traceback() -> None:
+    proc = subprocess.run(
+        f"{shlex.join(CLI)} rules | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+    assert len(proc.stdout.splitlines()) == 1
+    assert len([line for line in proc.stderr.splitlines() if line.strip()]) <= 1
+
+
+def test_version() -> None:
+    proc = run_cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("csr-conformance ")
+
+
+def test_list_prints_properties_without_running(tmp_path: Path) -> None:
+    proc = run_cli("run", "--list", "--rule", "CSR-DEL-COLL", "--report-dir", str(tmp_path / "r"))
+    assert proc.returncode == 0, proc.stderr
+    assert "test_deletecollection_deletes_exactly_the_selected_objects" in proc.stdout
+    assert "CSR-DEL-COLL" in proc.stdout and "reads" in proc.stdout
+    assert not (tmp_path / "r" / "junit.xml").exists()
+
+
+def test_rules_show_which_property_checks_each_rule() -> None:
+    proc = run_cli("rules")
+    assert proc.returncode == 0
+    assert "checked by: test_deletecollection_deletes_exactly_the_selected_objects" in proc.stdout
+    assert "rules checked by at least one property" in proc.stdout
