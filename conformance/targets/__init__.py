@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from conformance.identities import ADMIN, ROLES
@@ -44,6 +44,9 @@ class TargetEnv:
     faults: tuple[str, ...] = ()
     signer_ca: str | None = None
     """PEM file of the CA the target's own signer issues from (fake, control plane)."""
+    compact: Callable[[], None] | None = None
+    """Make the target forget its history now (etcd compaction), where it can; properties
+    of "too old" answers (410) need it, and skip with a reason where it is None."""
 
 
 class TargetStartError(Exception):
@@ -94,6 +97,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                     f"embedded fake at {server.url}{faults}",
                     spec.faults,
                     signer_ca=signer_ca,
+                    compact=server.compact,
                 )
             finally:
                 server.stop()

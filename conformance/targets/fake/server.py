@@ -90,6 +90,10 @@ class FakeServer:
     def store(self) -> Store:
         return self.state.store
 
+    def compact(self) -> None:
+        """Forget all history before now, as etcd compaction does (410 for older reads)."""
+        self.state.store.compact()
+
     @property
     def ca_pem(self) -> bytes | None:
         """The CA that signed the serving certificate (None for plain HTTP)."""

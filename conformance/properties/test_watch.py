@@ -1,0 +1,184 @@
+"""Watch: drawn histories of writes and watchers, judged by the history checker.
+
+Each example plays a short script of writes on a few objects while watchers open at
+drawn points, with drawn starts (unset, "0", the list's resourceVersion, one seen
+mid-history, sendInitialEvents) and drawn label and field selectors; one more watcher may
+resume from a resourceVersion another saw. Everything sent and received is recorded and
+:mod:`conformance.history` judges the whole record: ordered, unique, filtered, faithful,
+reliable, bookmarkable, agreeing, resumable, and consistent with the lists.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance import checks
+from conformance.client.watch import open_watch
+from conformance.history import check_history, render, rv_of
+from conformance.identities import ADMIN
+from conformance.properties.support import checks as rules
+from conformance.properties.support import current_session
+from conformance.properties.watchdraws import Plan, Player, plans, request_pems
+from conformance.session import EXAMPLE_LABEL
+
+_TOO_OLD = re.compile(r"too old resource version: 1 \(\d+\)")
+
+
+def _play(plan: Plan, pem: bytes) -> None:
+    session = current_session()
+    with session.example() as ex:
+        player = Player(session, ex, pem)
+        try:
+            list_rv = player.snapshot()
+            for step in plan.steps:
+                if step.op == "watch":
+                    player.open(step.index, plan.watchers[step.index], list_rv)
+                else:
+                    player.write(step)
+            player.snapshot()
+            player.drain()
+            if plan.resume:
+                first, _stream = player.streams[0]
+                seen = [rv_of(o) for k, o in first.events if k in ("ADDED", "MODIFIED", "DELETED")]
+                if seen and first.start not in ("", "0") and not first.initial_events:
+                    origin = plan.watchers[0]
+                    player.open(
+                        len(player.streams),
+                        origin,
+                        list_rv,
+                        start=str(seen[0]),
+                        resumed=first.label,
+                    )
+                    player.drain()
+        finally:
+            player.close()
+        violations = check_history(player.history)
+        if violations:
+            raise AssertionError(render(player.history, violations))
+
+
+@settings(max_examples=25)
+@given(plan=plans(), pem=request_pems())
+@rules(
+    "CSR-WATCH-START",
+    "CSR-WATCH-ORDER",
+    "CSR-WATCH-FAITHFUL",
+    "CSR-WATCH-FILTER",
+    "CSR-WATCH-RESUME",
+    "CSR-WATCH-BOOKMARK",
+)
+def test_watch_histories_keep_every_guarantee(plan: Plan, pem: bytes) -> None:
+    """Any script of writes, watched from any start with any selectors, keeps the
+    watch guarantees (ordered, unique, filtered, faithful, reliable, bookmarkable,
+    agreeing, resumable, consistent with list)."""
+    _play(plan, pem)
+
+
+@given(plan=plans(max_objects=3, max_steps=6, max_watchers=1), pem=request_pems())
+@rules("CSR-WATCH-ORDER", "CSR-WATCH-FAITHFUL")
+def test_protobuf_watch_streams_the_same_events(plan: Plan, pem: bytes) -> None:
+    """A ``;stream=watch`` protobuf watch delivers the same events as JSON would."""
+    session = current_session()
+    with session.example() as ex:
+        player = Player(session, ex, pem)
+        list_rv = player.snapshot()
+        client = session.client(ADMIN)
+        query = {
+            "labelSelector": f"{EXAMPLE_LABEL}={ex}",
+            "resourceVersion": str(list_rv),
+            "timeoutSeconds": "60",
+        }
+        pb = open_watch(client, query, deadline=60, protobuf_stream=True)
+        js = open_watch(client, query, deadline=60)
+        try:
+            for step in plan.steps:
+                if step.op != "watch":
+                    player.write(step)
+            got_pb = pb.collect(quiet=0.3, limit=10)
+            got_js = js.collect(quiet=0.3, limit=10)
+        finally:
+            pb.close()
+            js.close()
+        if pb.headers.get("content-type") != "application/vnd.kubernetes.protobuf;stream=watch":
+            raise AssertionError(
+                f"protobuf watch answered content-type {pb.headers.get('content-type')!r}"
+            )
+        a = [(e.type, e.object) for e in got_pb]
+        b = [(e.type, e.object) for e in got_js]
+        if a != b:
+            problems = checks.diff(a, b)
+            raise AssertionError(
+                "protobuf and JSON watches differ:\n  " + "\n  ".join(problems[:6])
+            )
+
+
+@given(bookmarks=st.booleans(), legacy=st.booleans())
+@rules("CSR-WATCH-EXPIRED")
+def test_watch_from_a_compacted_version_is_one_expired_error(bookmarks: bool, legacy: bool) -> None:
+    """A watch from a compacted resourceVersion is HTTP 200 with exactly one ERROR event
+    holding a 410 Expired Status, after which the stream ends."""
+    session = current_session()
+    if session.env.compact is not None:
+        session.env.compact()
+    query: dict[str, Any] = {"resourceVersion": "1", "timeoutSeconds": "30"}
+    if bookmarks:
+        query["allowWatchBookmarks"] = "true"
+    with open_watch(session.client(ADMIN), query, deadline=30, legacy=legacy) as stream:
+        if stream.status != 200:
+            raise AssertionError(
+                f"a too-old watch must be HTTP 200 with an ERROR event; got HTTP {stream.status}: "
+                f"{stream.error_body[:200]!r}"
+            )
+        events = stream.collect(quiet=3.0, limit=10)
+        ended = stream.ended
+    kinds = [e.type for e in events]
+    if kinds != ["ERROR"]:
+        raise AssertionError(f"a too-old watch sent {kinds[:6]}, expected exactly ['ERROR']")
+    obj = events[0].object
+    want = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": "Expired",
+        "code": 410,
+    }
+    problems = checks.diff({k: obj.get(k) for k in want}, want)
+    if problems:
+        raise AssertionError("the ERROR event's Status differs:\n  " + "\n  ".join(problems))
+    if session.exact and not _TOO_OLD.fullmatch(str(obj.get("message", ""))):
+        raise AssertionError(
+            f"ERROR message {obj.get('message')!r} is not 'too old resource version: 1 (N)'"
+        )
+    if not ended:
+        raise AssertionError("the stream stayed open after the ERROR event")
+
+
+@given(start=st.sampled_from(["abc", "-1", "1.5", " 7"]))
+@rules("CSR-WATCH-EXPIRED", "CSR-ERR-STATUS")
+def test_watch_from_an_unparseable_version_is_refused_before_streaming(start: str) -> None:
+    """An unparseable resourceVersion is a 400 Status, not a stream."""
+    session = current_session()
+    from conformance.spec import listing
+
+    with open_watch(session.client(ADMIN), {"resourceVersion": start}, deadline=30) as stream:
+        status = stream.status
+        body = stream.error_body
+    if status == 200:
+        raise AssertionError(f"watch from resourceVersion {start!r} was streamed, expected 400")
+    try:
+        listing.parse_resource_version(start)
+    except listing.OptionsError as e:
+        expected = e.status
+    else:  # pragma: no cover - the draw only holds unparseable values
+        raise AssertionError(f"the oracle accepts {start!r}")
+    from conformance.client import Response
+
+    resp = Response(status=status, headers={}, body=body)
+    if session.exact:
+        checks.status_matches(resp, expected, exact_message=True)
+    else:
+        checks.status_code(resp, 400)
