@@ -18,7 +18,7 @@ from conformance.client import Client, csr_path
 from conformance.identities import ADMIN, APPROVER, SCOPED_SIGNER, SIGNER, USER
 from conformance.properties.expect import judge_update
 from conformance.properties.support import checks as rules
-from conformance.properties.support import current_session
+from conformance.properties.support import current_session, need_any_role
 from conformance.session import Session
 from strategies.csr import valid_csr
 from strategies.names import custom_signer_names
@@ -156,6 +156,7 @@ def test_merge_and_strategic_patches_replace_the_condition_list(
 def test_only_permitted_identities_approve(csr: dict[str, Any], own: bool, other: str) -> None:
     """The approver may approve its signer only; the plain user may not touch /approval."""
     session = current_session()
+    need_any_role(session, USER, APPROVER)
     with session.example() as ex:
         signer = SCOPED_SIGNER if own or other == SCOPED_SIGNER else other
         obj = _create(session, csr, ex, signer)
@@ -179,6 +180,7 @@ def test_only_permitted_identities_sign(
     """The signer may set a certificate for its signer only; a metadata-only /status write
     needs no sign permission; a certificate, once set, is never replaced."""
     session = current_session()
+    need_any_role(session, USER, SIGNER)
     with session.example() as ex:
         obj = _create(session, csr, ex, SCOPED_SIGNER if own else None)
         name = obj["metadata"]["name"]
