@@ -896,23 +896,35 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_invocation(args: argparse.Namespace, report_dir: str) -> None:
-    """What `replay` needs to reach the same kind of target again."""
-    doc = {
-        "target": args.target,
-        "kubeconfig": os.path.abspath(args.kubeconfig) if args.kubeconfig else None,
-        "context": args.context,
-        "user_context": args.user_context,
-        "approver_context": args.approver_context,
-        "signer_context": args.signer_context,
-        "assets": args.assets,
-        "fault": list(args.fault),
-        "http": args.http,
-        "profile": args.profile,
-        "examples": args.examples,
-        "seed": args.seed,
-        "timeout": args.timeout,
+# Options that say what was selected or how long to search: a replay sets its own.
+_NOT_REPLAYED = frozenset(
+    {
+        "command",
+        "keyword",
+        "rule",
+        "skip",
+        "last_failed",
+        "exitfirst",
+        "verbose",
+        "list",
+        "report_dir",
+        "shrink_seconds",
+        "shrink_budget",
+        "max_time",
     }
+)
+
+
+def _write_invocation(args: argparse.Namespace, report_dir: str) -> None:
+    """What `replay` needs to reach the same kind of target again (every other option)."""
+    doc: dict[str, typing.Any] = {}
+    for key, value in vars(args).items():
+        if key in _NOT_REPLAYED:
+            continue
+        if isinstance(value, str) and key in ("kubeconfig", "assets", "signer_ca"):
+            value = os.path.abspath(value)
+        if value is None or isinstance(value, (str, int, float, bool, list)):
+            doc[key] = value
     with open(os.path.join(report_dir, "invocation.json"), "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=2)
 
@@ -958,30 +970,20 @@ def _replay(args: argparse.Namespace) -> int:
     with open(repro_path, "w", encoding="utf-8") as f:
         json.dump(selected, f)
     other = bool(args.kubeconfig or args.context)
-    run_args = argparse.Namespace(
-        target="kubeconfig" if other else inv.get("target"),
-        kubeconfig=args.kubeconfig if other else inv.get("kubeconfig"),
-        context=args.context if other else inv.get("context"),
-        user_context=args.user_context if other else inv.get("user_context"),
-        approver_context=args.approver_context if other else inv.get("approver_context"),
-        signer_context=args.signer_context if other else inv.get("signer_context"),
-        assets=None if other else inv.get("assets"),
-        fault=[] if other else list(inv.get("fault") or []),
-        http=False if other else bool(inv.get("http")),
-        profile=inv.get("profile") or "kube-apiserver",
-        examples=int(inv.get("examples") or 25),
-        seed=inv.get("seed"),
-        timeout=args.timeout,
-        shrink_seconds=0.0,
-        shrink_budget=0.0,
-        max_time="10m",
-        keyword=None,
-        rule=[],
-        skip=[],
-        exitfirst=False,
-        verbose=False,
-        last_failed=None,
-    )
+    run_args = _parser().parse_args(["run"])  # every option at its default ...
+    for key, value in inv.items():  # ... then the original run's target and options
+        if hasattr(run_args, key) and key not in _NOT_REPLAYED:
+            setattr(run_args, key, value)
+    if other:
+        run_args.target = "kubeconfig"
+        run_args.fault, run_args.http, run_args.assets = [], False, None
+        for key in ("kubeconfig", "context", "user_context", "approver_context"):
+            setattr(run_args, key, getattr(args, key))
+        run_args.signer_context = args.signer_context
+    run_args.timeout = args.timeout
+    run_args.shrink_seconds = 0.0
+    run_args.shrink_budget = 0.0
+    run_args.max_time = "10m"
     spec = _spec_from(run_args)
     runstop.reset()
     runstop.install(runstop.parse_duration(run_args.max_time), run_args.max_time)

@@ -1,0 +1,115 @@
+"""Exact replay: a failure's printed command re-sends that example and fails the same way.
+
+The report stores Hypothesis's reproduction blob for every failure; `replay` runs exactly
+that example (no search, no shrinking) against the same kind of target, prints the
+transcript and the verdict, writes its own report elsewhere, and leaves the report it
+came from untouched. Also here: `--last-failed` and `report DIR`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CLI = [sys.executable, "-m", "conformance.cli"]
+FAULTS = ["delete-returns-object", "approve-without-verb"]
+SELECTION = "test_delete_answers or test_only_permitted_identities_approve or test_dry_run_delete"
+
+
+def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+@pytest.fixture(scope="module")
+def failed_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    report = tmp_path_factory.mktemp("failed") / "r"
+    fault_args = [a for f in FAULTS for a in ("--fault", f)]
+    proc = _cli("run", *fault_args, "-k", SELECTION, "--examples", "5", "--report-dir", str(report))
+    assert proc.returncode == 1, proc.stderr + proc.stdout[-2000:]
+    return report
+
+
+def _results(report: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((report / "results.json").read_text())
+    return data
+
+
+def _stable(message: str) -> str:
+    """The part of a failure message that names the rule and the kind of wrong answer."""
+    head, _, server = message.partition("this server: ")
+    return head + server.split(":")[0]
+
+
+def test_every_failure_replays_with_its_printed_command(failed_report: Path) -> None:
+    before = (failed_report / "results.json").read_bytes()
+    failed = [c for c in _results(failed_report)["cases"] if c["outcome"] == "failed"]
+    assert len(failed) == 2
+    for case in failed:
+        assert case["reproduce"] and case["reproduce"]["blob"]
+        command = shlex.split(case["replay"])
+        assert command[:3] == [sys.executable, "-m", "conformance.cli"]  # works as printed
+        assert "replay" in command
+        started = time.monotonic()
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - started
+        assert proc.returncode == 1, proc.stderr + proc.stdout[-2000:]
+        assert took < 10, f"replay took {took:.1f}s"
+        assert f"== {case['nodeid']}" in proc.stdout
+        assert ">>> " in proc.stdout and "<<< " in proc.stdout  # the transcript
+        verdict = re.search(r"^-- FAILS AGAIN: (.*)$", proc.stdout, re.M)
+        assert verdict is not None, proc.stdout[-2000:]
+        assert _stable(verdict.group(1)) == _stable(case["message"])
+        assert "Authorization: <redacted>" in proc.stdout
+    # the report it came from is untouched
+    assert (failed_report / "results.json").read_bytes() == before
+
+
+def test_last_failed_reruns_only_the_failures(failed_report: Path, tmp_path: Path) -> None:
+    proc = _cli(
+        "run",
+        *[a for f in FAULTS for a in ("--fault", f)],
+        "--examples",
+        "3",
+        "--last-failed",
+        str(failed_report),
+        "--report-dir",
+        str(tmp_path / "again"),
+    )
+    assert proc.returncode == 1, proc.stderr
+    names = {c["name"] for c in _results(tmp_path / "again")["cases"]}
+    assert names == {
+        "test_delete_answers_with_a_success_status_then_404s",
+        "test_only_permitted_identities_approve",
+    }
+
+
+def test_report_renders_again_from_results_json(failed_report: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "results.json").write_bytes((failed_report / "results.json").read_bytes())
+    proc = _cli("report", str(copy))
+    assert proc.returncode == 0, proc.stderr
+    summary = (copy / "summary.md").read_text()
+    assert summary.startswith("# csr-conformance: NOT CONFORMANT")
+    assert (copy / "junit.xml").exists()
+
+
+def test_replay_refuses_a_directory_without_a_report(tmp_path: Path) -> None:
+    proc = _cli("replay", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "no results.json" in proc.stderr
