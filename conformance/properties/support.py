@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis.errors import UnsatisfiedAssumption
+from hypothesis.errors import StopTest, UnsatisfiedAssumption
 
 from conformance.session import Session
 
@@ -127,7 +127,15 @@ def pop_failed_transcript(nodeid: str) -> str | None:
     return _FAILED_TRANSCRIPT.pop(nodeid, None)
 
 
-_NOT_FAILURES: tuple[type[BaseException], ...] = (pytest.skip.Exception, UnsatisfiedAssumption)
+# StopTest is Hypothesis ending an example that ran out of choices (an overrun while the
+# body draws): control flow, not a failure. Counting it started the shrink clock, and once
+# that ran out every later example was rejected before drawing, which Hypothesis reports
+# as FlakyStrategyDefinition (at once with --shrink-seconds 0).
+_NOT_FAILURES: tuple[type[BaseException], ...] = (
+    pytest.skip.Exception,
+    UnsatisfiedAssumption,
+    StopTest,
+)
 
 
 def _is_final_replay() -> bool:
