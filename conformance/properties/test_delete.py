@@ -100,22 +100,43 @@ def test_dry_run_delete_keeps_the_object(csr: dict[str, Any]) -> None:
         checks.same_object(still.obj(), obj, "object after a dry-run delete")
 
 
-@given(csrs=distinct_csrs(1, 5), split=st.integers(min_value=0))
-@rules("CSR-DEL-COLL")
+_DECOY_SIGNER = "decoy.example.com/not-selected"
+
+
+@given(
+    csrs=distinct_csrs(1, 5),
+    decoy=valid_csr(junk=False),
+    split=st.integers(min_value=0),
+    by_signer=st.booleans(),
+)
+@rules("CSR-DEL-COLL", "CSR-SEL-LABEL")
 def test_deletecollection_deletes_exactly_the_selected_objects(
-    csrs: list[dict[str, Any]], split: int
+    csrs: list[dict[str, Any]], decoy: dict[str, Any], split: int, by_signer: bool
 ) -> None:
-    """DELETE on the collection removes the label-selected set and returns them as a List."""
+    """DELETE on the collection removes the selected set and returns them as a List.
+
+    The population always holds objects the selector must spare: one of another example
+    (with the signer of the selected ones), and, when the selector also names a signer,
+    one of the same example with another signer.
+    """
     session = current_session()
     with session.example() as ex:
         keep_ex = session.new_example_label()
         cut = split % (len(csrs) + 1)
         doomed = [_create(c, ex) for c in csrs[:cut]]
         kept = [_create(c, keep_ex) for c in csrs[cut:]]
+        signer = (doomed or kept)[0]["spec"]["signerName"]
+        elsewhere = _renamed(decoy, "other-", signer)
+        kept.append(_create(elsewhere, keep_ex))
+        selectors = {"labelSelector": f"{RUN_LABEL}={session.run_id},{EXAMPLE_LABEL}={ex}"}
+        if by_signer:
+            kept.append(_create(_renamed(decoy, "decoy-", _DECOY_SIGNER), ex))
+            selectors["fieldSelector"] = f"spec.signerName={signer}"
+            spared = [o for o in doomed if o["spec"]["signerName"] != signer]
+            doomed = [o for o in doomed if o["spec"]["signerName"] == signer]
+            kept += spared
         try:
-            resp = session.client(ADMIN).delete_collection(
-                {"labelSelector": f"{RUN_LABEL}={session.run_id},{EXAMPLE_LABEL}={ex}"}
-            )
+            resp = session.client(ADMIN).delete_collection(selectors)
             checks.status_code(resp, 200)
             body = resp.obj()
             if body.get("kind") != "CertificateSigningRequestList":
@@ -130,3 +151,11 @@ def test_deletecollection_deletes_exactly_the_selected_objects(
                 checks.status_code(session.client(ADMIN).get(o["metadata"]["name"]), 200)
         finally:
             session.sweep(keep_ex)
+
+
+def _renamed(csr: dict[str, Any], prefix: str, signer: str) -> dict[str, Any]:
+    """``csr`` under a name no drawn object has, for ``signer``."""
+    meta = dict(csr["metadata"])
+    key = "name" if "name" in meta else "generateName"
+    meta[key] = prefix + str(meta[key])
+    return {**csr, "metadata": meta, "spec": {**csr["spec"], "signerName": signer}}

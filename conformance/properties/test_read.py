@@ -1,8 +1,11 @@
-"""Get and list: the object as stored, 404s, the list envelope, order and field selectors."""
+"""Get and list: the object as stored, 404s, the list envelope, order, field and label
+selectors over populations that always hold objects the selector must exclude."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import given
@@ -15,8 +18,12 @@ from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
 from conformance.session import EXAMPLE_LABEL
 from conformance.spec import status
+from conformance.spec.selectors import parse_list_selectors
 from strategies.csr import valid_csr
 from strategies.names import object_names
+
+_DECOYS = valid_csr(junk=False)
+"""An object for a selector to exclude (renamed apart from the drawn population)."""
 
 
 def _as_item(obj: dict[str, Any]) -> dict[str, Any]:
@@ -62,14 +69,34 @@ def test_get_returns_the_created_object_on_every_endpoint(csr: dict[str, Any]) -
             checks.same_object(resp.obj(), created, f"GET {sub or 'object'}")
 
 
-@given(csrs=distinct_csrs(0, 5))
+@contextmanager
+def _other_example(csrs: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Objects of another example, created for the selector to exclude, then removed."""
+    session = current_session()
+    other = session.new_example_label()
+    try:
+        yield _create_all([_renamed(c, "other-") for c in csrs], other)
+    finally:
+        session.sweep(other)
+
+
+def _renamed(csr: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``csr`` under a name no drawn object has (names are drawn without this prefix)."""
+    meta = dict(csr["metadata"])
+    key = "name" if "name" in meta else "generateName"
+    meta[key] = prefix + str(meta[key])
+    return {**csr, "metadata": meta}
+
+
+@given(csrs=distinct_csrs(0, 5), decoy=_DECOYS)
 @rules("CSR-READ-LIST")
 def test_list_is_a_sorted_envelope_of_exactly_the_matching_objects(
-    csrs: list[dict[str, Any]],
+    csrs: list[dict[str, Any]], decoy: dict[str, Any]
 ) -> None:
-    """A label-selected list has the List envelope, every match once, sorted by name."""
+    """A label-selected list has the List envelope, every match once, sorted by name, and
+    nothing of another example (whose object exists meanwhile)."""
     session = current_session()
-    with session.example() as ex:
+    with session.example() as ex, _other_example([decoy]):
         created = _create_all(csrs, ex)
         resp = session.client(ADMIN).list({"labelSelector": f"{EXAMPLE_LABEL}={ex}"})
         checks.status_code(resp, 200)
@@ -98,42 +125,112 @@ def test_list_is_a_sorted_envelope_of_exactly_the_matching_objects(
             )
 
 
+_DECOY_SIGNER = "decoy.example.com/not-selected"
+
+
+def _field_value(obj: dict[str, Any], field: str) -> str:
+    return str(obj["metadata"]["name"] if field == "metadata.name" else obj["spec"]["signerName"])
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
+
+
+def _listed(selectors: dict[str, str]) -> list[str]:
+    resp = current_session().client(ADMIN).list(selectors)
+    checks.status_code(resp, 200)
+    return [i["metadata"]["name"] for i in resp.obj().get("items") or []]
+
+
+def _expected(objs: list[dict[str, Any]], selectors: dict[str, str]) -> list[str]:
+    """The names the oracle's selectors match, in list order."""
+    chosen = parse_list_selectors(selectors.get("labelSelector"), selectors.get("fieldSelector"))
+    return sorted(
+        (o["metadata"]["name"] for o in objs if chosen.matches(o)), key=lambda n: n.encode()
+    )
+
+
 @given(
     csrs=distinct_csrs(1, 4),
+    decoy=_DECOYS,
     pick=st.integers(min_value=0),
     op=st.sampled_from(["=", "==", "!="]),
     field=st.sampled_from(["metadata.name", "spec.signerName"]),
 )
 @rules("CSR-READ-LIST")
 def test_field_selectors_on_name_and_signer(
-    csrs: list[dict[str, Any]], pick: int, op: str, field: str
+    csrs: list[dict[str, Any]], decoy: dict[str, Any], pick: int, op: str, field: str
 ) -> None:
-    """metadata.name and spec.signerName selectors return exactly the matching objects."""
+    """metadata.name and spec.signerName selectors return exactly the matching objects.
+
+    The population always holds objects the selector must exclude: one of this example
+    with another name and signer, and one of another example with the chosen signer.
+    """
     session = current_session()
+    own_decoy = _renamed(decoy, "decoy-")
+    own_decoy["spec"] = {**own_decoy["spec"], "signerName": _DECOY_SIGNER}
     with session.example() as ex:
-        created = _create_all(csrs, ex)
-        chosen = created[pick % len(created)]
-        value = (
-            chosen["metadata"]["name"] if field == "metadata.name" else chosen["spec"]["signerName"]
-        )
-        escaped = value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
-        resp = session.client(ADMIN).list(
-            {"labelSelector": f"{EXAMPLE_LABEL}={ex}", "fieldSelector": f"{field}{op}{escaped}"}
-        )
-        checks.status_code(resp, 200)
-
-        def key(c: dict[str, Any]) -> str:
-            return str(
-                c["metadata"]["name"] if field == "metadata.name" else c["spec"]["signerName"]
-            )
-
-        want = sorted(
-            (c["metadata"]["name"] for c in created if (key(c) == value) == (op != "!=")),
-            key=lambda n: n.encode(),
-        )
-        got = [i["metadata"]["name"] for i in resp.obj().get("items") or []]
+        created = _create_all([*csrs, own_decoy], ex)
+        chosen = created[pick % len(csrs)]
+        value = _field_value(chosen, field)
+        elsewhere = _renamed(decoy, "other-")
+        elsewhere["spec"] = {**elsewhere["spec"], "signerName": chosen["spec"]["signerName"]}
+        with _other_example([elsewhere]) as others:
+            selectors = {
+                "labelSelector": f"{EXAMPLE_LABEL}={ex}",
+                "fieldSelector": f"{field}{op}{_escaped(value)}",
+            }
+            got, want = _listed(selectors), _expected([*created, *others], selectors)
         if got != want:
             raise AssertionError(f"{field}{op}{value!r} selected {got}, expected {want}")
+
+
+_TIER = "example.com/tier"
+_TIERS = ("a", "b", "c", None)
+
+
+def _label_selectors(values: list[str]) -> list[str]:
+    """One selector per operator over the tier label (``values`` for in and notin)."""
+    one, many = values[0], ",".join(values)
+    return [
+        f"{_TIER}={one}",
+        f"{_TIER}=={one}",
+        f"{_TIER}!={one}",
+        f"{_TIER} in ({many})",
+        f"{_TIER} notin ({many})",
+        _TIER,
+        f"!{_TIER}",
+    ]
+
+
+@given(
+    csrs=st.lists(valid_csr(junk=False), min_size=len(_TIERS), max_size=len(_TIERS)),
+    values=st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=2, unique=True),
+)
+@rules("CSR-SEL-LABEL", "CSR-READ-LIST")
+def test_label_selectors_select_exactly_the_matching_objects(
+    csrs: list[dict[str, Any]], values: list[str]
+) -> None:
+    """=, ==, !=, in, notin, exists and !exists each select exactly the matching objects of
+    a population where every one of them both selects and excludes something (tier a, b,
+    c and no tier), and never an object of another example with a matching label."""
+    session = current_session()
+    population = []
+    for i, (csr, tier) in enumerate(zip(csrs, _TIERS, strict=True)):
+        obj = _renamed(csr, f"t{i}-")
+        labels = dict(obj["metadata"].get("labels") or {})
+        labels.pop(_TIER, None)
+        if tier is not None:
+            labels[_TIER] = tier
+        population.append({**obj, "metadata": {**obj["metadata"], "labels": labels}})
+    with session.example() as ex:
+        created = _create_all(population, ex)
+        with _other_example(population[:1]) as others:
+            for selector in _label_selectors(values):
+                selectors = {"labelSelector": f"{EXAMPLE_LABEL}={ex},{selector}"}
+                got, want = _listed(selectors), _expected([*created, *others], selectors)
+                if got != want:
+                    raise AssertionError(f"{selector!r} selected {got}, expected {want}")
 
 
 @given(
