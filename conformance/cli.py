@@ -151,6 +151,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="control-plane binaries (default: $KUBEBUILDER_ASSETS or the build cache)",
     )
+    run.add_argument(
+        "--watch-cache",
+        choices=("on", "off"),
+        default="on",
+        help="control plane: kube-apiserver's watch cache (off serves lists and watches "
+        "straight from etcd; default on, as kube-apiserver)",
+    )
     run.add_argument("--profile", choices=("kube-apiserver", "portable"), default="kube-apiserver")
     run.add_argument(
         "--examples",
@@ -506,6 +513,7 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
         faults=tuple(args.fault),
         http=args.http,
         signers=tuple(args.signer),
+        watch_cache=args.watch_cache == "on",
     )
 
 
@@ -625,7 +633,7 @@ def _write_error_report(report_dir: str, message: str, target: str) -> None:
             cases=[
                 CaseResult(
                     name="target",
-                    classname="conformance.setup",
+                    classname="csr-conformance.setup",
                     nodeid="setup",
                     outcome="error",
                     message=message,
@@ -730,6 +738,8 @@ def _run_pytest(
     if signer_ca:
         pytest_args += ["--csr-signer-ca", os.path.abspath(signer_ca)]
     pytest_args += ["--csr-signer-timeout", str(args.signer_timeout)]
+    if env.compaction:
+        pytest_args += ["--csr-compaction", env.compaction]
     if args.allow_node_subjects:
         pytest_args.append("--csr-allow-node-subjects")
     if args.seed is not None:
@@ -1023,7 +1033,7 @@ def _report(args: argparse.Namespace) -> int:
         result = from_json(f.read())
     if _report_dir_problem(source) is not None:
         raise CannotRun(f"cannot write into {source}")
-    write_reports(result, source)
+    write_reports(result, source, step_summary=False)
     for line in console_lines(result):
         print(line)
     print(f"report: {os.path.join(source, 'summary.md')} (and junit.xml, results.json)")

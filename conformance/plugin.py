@@ -304,7 +304,7 @@ class _Recorder:
                 classname=f"csr-conformance.{concern}",
                 nodeid=item.nodeid,
                 rules=rules,
-                doc=((getattr(fn, "__doc__", None) or "").strip().splitlines() or [""])[0],
+                doc=_first_paragraph(getattr(fn, "__doc__", None) or ""),
                 concern=concern,
             )
             self.cases[item.nodeid] = case
@@ -521,6 +521,11 @@ def _message_line(text: str, limit: int = 400) -> str:
             parts.append(line.strip())
     joined = "; ".join(parts).replace(":;", ":")
     return joined if len(joined) <= limit else joined[: limit - 1] + "…"
+
+
+def _first_paragraph(doc: str) -> str:
+    """A docstring's first paragraph as one line: what kube-apiserver does."""
+    return " ".join(doc.strip().split("\n\n", 1)[0].split())
 
 
 def _first_line(text: str) -> str:

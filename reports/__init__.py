@@ -17,11 +17,24 @@ def all_rules() -> dict[str, str]:
     return {rid: r.summary for rid, r in RULES.items()}
 
 
-def write_reports(result: RunResult, report_dir: str) -> None:
-    """junit.xml for CI, summary.md for people, results.json for tools."""
+def write_reports(result: RunResult, report_dir: str, *, step_summary: bool = True) -> None:
+    """junit.xml for CI, summary.md for people, results.json for tools.
+
+    On GitHub Actions (``$GITHUB_STEP_SUMMARY`` set) the summary is also appended to the
+    job's summary page, where people look first; ``step_summary=False`` when re-rendering
+    an old report, so the page does not show it twice.
+    """
     rules = all_rules()
+    markdown = summary.to_markdown(result, rules)
     junit.write(result, os.path.join(report_dir, "junit.xml"))
     with open(os.path.join(report_dir, "summary.md"), "w", encoding="utf-8") as f:
-        f.write(summary.to_markdown(result, rules))
+        f.write(markdown)
     with open(os.path.join(report_dir, "results.json"), "w", encoding="utf-8") as f:
         f.write(summary.to_json(result, rules))
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary and target:
+        try:
+            with open(target, "a", encoding="utf-8") as f:
+                f.write(markdown + "\n")
+        except OSError:  # the job summary is a convenience; the report is already written
+            pass

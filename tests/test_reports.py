@@ -6,6 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from reports import write_reports
 from reports.model import CaseResult, RunResult
 from reports.summary import rule_outcomes, verdict
@@ -159,6 +161,107 @@ def test_concerns_and_per_case_rules() -> None:
     assert concern_of("conformance.properties.test_identity", "t", ("CSR-CREATE-201",)) == (
         "identity"
     )
-    assert concern_of("conformance.properties.test_x", "t", ("CSR-ADM-SIGN",)) == (
-        "authorization"
+    assert concern_of("conformance.properties.test_x", "t", ("CSR-ADM-SIGN",)) == ("authorization")
+
+
+# -- JUnit that every reader accepts -----------------------------------------------------
+
+XSD = Path(__file__).resolve().parent.parent / "reports" / "xsd" / "junit.xsd"
+
+
+def _cli_run(report: Path, *args: str) -> int:
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(report), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
+    return proc.returncode
+
+
+def _check_junit(report: Path) -> dict[str, int]:
+    """Valid against the project's JUnit XSD, and junitparser reads what results.json says."""
+    import xmlschema
+    from junitparser import Error, Failure, JUnitXml, Skipped
+
+    xmlschema.XMLSchema(str(XSD)).validate(str(report / "junit.xml"))
+    xml = JUnitXml.fromfile(str(report / "junit.xml"))
+    seen: dict[str, int] = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+    names = []
+    for suite in xml:
+        assert suite.name.startswith("csr-conformance.")
+        props = {p.name: p.value for p in suite.properties()}
+        assert {"target", "profile", "seed", "suite.version", "budget.max-time"} <= set(props)
+        for case in suite:
+            names.append(case.name)
+            assert case.classname == suite.name
+            kinds = {type(r) for r in case.result}
+            if Failure in kinds:
+                seen["failed"] += 1
+            elif Error in kinds:
+                seen["error"] += 1
+            elif Skipped in kinds:
+                seen["skipped"] += 1
+            else:
+                seen["passed"] += 1
+    data = json.loads((report / "results.json").read_text())
+    assert sorted(names) == sorted(c["name"] for c in data["cases"])
+    for outcome, count in seen.items():
+        assert count == sum(c["outcome"] == outcome for c in data["cases"]), outcome
+    return seen
+
+
+def test_junit_of_a_passing_run_validates(tmp_path: Path) -> None:
+    assert _cli_run(tmp_path, "-k", "test_dry_run_delete or test_discovery", "--examples", "2") == 0
+    seen = _check_junit(tmp_path)
+    assert seen["passed"] >= 2 and seen["failed"] == 0
+
+
+def test_junit_of_a_failing_run_validates(tmp_path: Path) -> None:
+    code = _cli_run(
+        tmp_path, "--fault", "delete-returns-object", "-k", "test_delete", "--examples", "2"
+    )
+    assert code == 1
+    seen = _check_junit(tmp_path)
+    assert seen["failed"] >= 1
+
+
+def test_junit_of_a_could_not_run_run_validates(tmp_path: Path) -> None:
+    cfg = tmp_path / "kubeconfig"
+    cfg.write_text(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "
+        '"https://127.0.0.1:1"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n'
+        "  context: {cluster: c, user: u}\ncurrent-context: x\n"
+    )
+    assert _cli_run(tmp_path / "r", "--kubeconfig", str(cfg)) == 2
+    import xmlschema
+    from junitparser import Error, JUnitXml
+
+    xmlschema.XMLSchema(str(XSD)).validate(str(tmp_path / "r" / "junit.xml"))
+    cases = [c for s in JUnitXml.fromfile(str(tmp_path / "r" / "junit.xml")) for c in s]
+    assert len(cases) == 1 and isinstance(cases[0].result[0], Error)
+    assert "cannot connect" in (cases[0].result[0].message or "")
+
+
+def test_the_schema_is_a_real_check(tmp_path: Path) -> None:
+    import xmlschema
+
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<testsuites><testsuite name="x"><testcase name="a"/></testsuite></testsuites>')
+    assert not xmlschema.XMLSchema(str(XSD)).is_valid(str(bad))  # no counts, no classname
+
+
+def test_github_step_summary_is_appended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = tmp_path / "step-summary.md"
+    page.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(page))
+    write_reports(_result(), str(tmp_path))
+    text = page.read_text()
+    assert text.startswith("earlier step\n") and "# csr-conformance: INCOMPLETE" in text
+    write_reports(_result(), str(tmp_path), step_summary=False)
+    assert page.read_text() == text
