@@ -43,6 +43,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--csr-approver-context", default=None)
     g.addoption("--csr-signer-context", default=None)
     g.addoption("--csr-assets", default=None, help="control-plane binaries directory")
+    g.addoption(
+        "--csr-compaction",
+        default=None,
+        help="how the target compacts its history on demand (fake:PATH or etcd:URL)",
+    )
+    g.addoption(
+        "--csr-watch-cache",
+        choices=("on", "off"),
+        default="on",
+        help="control plane: kube-apiserver's watch cache",
+    )
     g.addoption("--csr-fault", action="append", default=[], help="fault of the fake (repeatable)")
     g.addoption("--csr-http", action="store_true", default=False, help="fake over plain HTTP")
     g.addoption("--csr-profile", choices=PROFILES, default="kube-apiserver")
@@ -93,6 +104,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--csr-nodeids",
         default=None,
         help="a file of test ids, one per line: run only these (e.g. the last failures)",
+    )
+    g.addoption(
+        "--csr-progress",
+        action="store_true",
+        default=False,
+        help="print one line per property as it finishes (concern, outcome, time)",
     )
     g.addoption(
         "--csr-reproduce",
@@ -202,6 +219,7 @@ class _Recorder:
             faults=tuple(opt("--csr-fault")),
             http=opt("--csr-http"),
             signers=tuple(opt("--csr-signer")),
+            watch_cache=opt("--csr-watch-cache") == "on",
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -218,6 +236,7 @@ class _Recorder:
             env=env,
             profile=self.config.getoption("--csr-profile"),
             timeout=self.config.getoption("--csr-timeout"),
+            compaction=self.config.getoption("--csr-compaction") or env.compaction,
         )
         support.bind_session(self.session)
         with contextlib.suppress(Exception):
@@ -309,6 +328,21 @@ class _Recorder:
             )
             self.cases[item.nodeid] = case
         return case
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        """The live progress line: what finished, how, and how long it took."""
+        if not self.config.getoption("--csr-progress"):
+            return
+        case = self.cases.get(nodeid)
+        if case is None:
+            return
+        done = sum(1 for c in self.cases.values() if c.outcome)
+        note = f"  {case.message[:120]}" if case.outcome in ("skipped", "error") else ""
+        print(
+            f"[{done:>3}/{len(self.cases)}] {case.concern:<13} {case.outcome or '?':<7} "
+            f"{case.name} ({case.seconds:.1f}s){note}",
+            flush=True,
+        )
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.running = item.nodeid

@@ -48,6 +48,8 @@ class Session:
     breaker: Breaker = field(default_factory=Breaker)
     timeout: float = 30.0
     server_version: str | None = None
+    compaction: str | None = None
+    """How the target compacts its history on demand (``conformance.targets.compaction``)."""
     _clients: dict[str, Client] = field(default_factory=dict)
     _identities: dict[str, Identity] = field(default_factory=dict)
     _example_seq: int = 0
@@ -98,6 +100,19 @@ class Session:
                 extra={k: list(v) for k, v in (info.get("extra") or {}).items()},
             )
         return self._identities[role]
+
+    def compact(self) -> None:
+        """Make the target forget its history now; skips the calling test where it cannot."""
+        from conformance.targets.compaction import compactor
+
+        run = compactor(self.compaction, lambda: self.client(ADMIN))
+        if run is None:
+            pytest.skip(
+                "the target cannot be asked to compact its history (only the fake and the "
+                "control plane with --watch-cache off can), so no resourceVersion can be made "
+                "too old on demand"
+            )
+        run()
 
     def fetch_version(self) -> str | None:
         """The server's gitVersion, for the report; None when /version says nothing usable."""

@@ -17,12 +17,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from conformance.spec import fielderrors as fe
 from conformance.spec import status as st
+from conformance.spec.goscan import syntax_error
 
 EXACT: Final = "Exact"
 NOT_OLDER_THAN: Final = "NotOlderThan"
@@ -61,12 +63,9 @@ class OptionsError(Exception):
 
 
 def _go_bool(name: str, text: str) -> bool:
-    """``strconv.ParseBool``, as the query-parameter converter uses it."""
-    if text in ("1", "t", "T", "TRUE", "true", "True"):
-        return True
-    if text in ("0", "f", "F", "FALSE", "false", "False"):
-        return False
-    raise OptionsError(st.bad_request(f'strconv.ParseBool: parsing "{text}": invalid syntax'))
+    """How the query-parameter converter reads a bool: "", "false" and "0" (any case)
+    are false and every other value is true (so ``watch=maybe`` starts a watch)."""
+    return text.lower() not in ("", "false", "0")
 
 
 def _go_int(name: str, text: str) -> int:
@@ -117,17 +116,26 @@ def validate_list_options(opts: ListOptions) -> list[fe.FieldError]:
     errs: list[fe.FieldError] = []
     path = "resourceVersionMatch"
     if opts.watch:
-        send = bool(opts.send_initial_events)
-        if opts.match and not send:
-            errs.append(fe.forbidden(_RULE_RV, path, "resourceVersionMatch is forbidden for watch"))
+        send = opts.send_initial_events
+        if send is None and opts.match:
+            errs.append(
+                fe.forbidden(
+                    _RULE_RV,
+                    path,
+                    "resourceVersionMatch is forbidden for watch unless sendInitialEvents is "
+                    "provided",
+                )
+            )
         if send and opts.match != NOT_OLDER_THAN:
             errs.append(
                 fe.forbidden(
                     _RULE_RV,
-                    "sendInitialEvents",
+                    path,
                     "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
                 )
             )
+        if send is not None and opts.match not in ("", NOT_OLDER_THAN):
+            errs.append(fe.not_supported(_RULE_RV, path, opts.match, [NOT_OLDER_THAN]))
         return errs
     if opts.match:
         if opts.resource_version == "":
@@ -175,16 +183,34 @@ def parse_resource_version(text: str) -> int:
     """A list/watch resourceVersion as a number; :class:`OptionsError` (400) otherwise.
 
     kube-apiserver's storage versioner refuses anything that is not an unsigned integer
-    before reading, with this exact message.
+    before reading, with this exact message (confirmed on v1.37.2).
     """
-    if text.isascii() and text.isdigit():
+    if text.isascii() and text.isdigit() and int(text) < 2**64:
         return int(text)
+    quoted = fe.go_quote(text)
+    why = "value out of range" if text.isascii() and text.isdigit() else "invalid syntax"
     raise OptionsError(
         st.bad_request(
-            "invalid resource version: strconv.ParseUint: "
-            f"parsing {json.dumps(text)}: invalid syntax"
+            f"invalid resource version: resourceVersion: Invalid value: {quoted}: "
+            f"strconv.ParseUint: parsing {quoted}: {why}"
         )
     )
+
+
+def watch_resource_version_error(text: str) -> st.Status:
+    """A watch from an unparseable resourceVersion: v1.37 answers 500 (no reason) with the
+    field error, unlike a list's 400 (confirmed on the real binary)."""
+    quoted = fe.go_quote(text)
+    why = "value out of range" if text.isascii() and text.isdigit() else "invalid syntax"
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f"resourceVersion: Invalid value: {quoted}: strconv.ParseUint: parsing "
+        f"{quoted}: {why}",
+        "code": 500,
+    }
 
 
 def too_large(requested: int, current: int) -> st.Status:
@@ -194,14 +220,11 @@ def too_large(requested: int, current: int) -> st.Status:
         "apiVersion": "v1",
         "metadata": {},
         "status": "Failure",
-        "message": f"Too large resource version: {requested}, current: {current}",
+        "message": f"Timeout: Too large resource version: {requested}, current: {current}",
         "reason": "Timeout",
         "details": {
             "causes": [
-                {
-                    "reason": "ResourceVersionTooLarge",
-                    "message": f"Too large resource version: {requested}, current: {current}",
-                }
+                {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
             ],
             "retryAfterSeconds": 1,
         },
@@ -237,7 +260,7 @@ def encode_continue(resource_version: int, last_name: str) -> str:
     Upstream encodes the next key to read (the last key plus a NUL byte) relative to the
     resource's key prefix, as compact JSON in unpadded URL-safe base64.
     """
-    return encode_continue_key(resource_version, last_name + "\x00")
+    return encode_continue_key(resource_version, "/" + last_name + "\x00")
 
 
 def encode_continue_key(resource_version: int, start: str) -> str:
@@ -261,29 +284,31 @@ class ContinuePoint:
 def decode_continue(token: str) -> ContinuePoint:
     """The inverse of :func:`encode_continue`; :class:`OptionsError` (400) when malformed.
 
-    Go's own decoder messages are appended after the stable prefix; the prefix is exact,
-    the Go detail only where this port reproduces it.
+    Messages are upstream's ``DecodeContinue`` errors behind "invalid continue token: ",
+    with Go's own base64 and JSON texts (the JSON ones from the scanner port).
     """
     prefix = "invalid continue token: continue key is not valid"
-    padded = token + "=" * (-len(token) % 4)
-    try:
-        if any(c not in _B64URL for c in token) or len(token) % 4 == 1:
-            raise binascii.Error("illegal base64 data")
-        data = base64.urlsafe_b64decode(padded)
-        c = json.loads(data)
-    except (binascii.Error, ValueError):
-        raise OptionsError(st.bad_request(prefix)) from None
+    data = _raw_url_b64decode(token)
+    if isinstance(data, str):
+        raise OptionsError(st.bad_request(f"{prefix}: {data}"))
+    problem = syntax_error(data)
+    if problem is not None:
+        raise OptionsError(st.bad_request(f"{prefix}: {problem}"))
+    c = json.loads(data)
     if not isinstance(c, dict):
-        raise OptionsError(st.bad_request(prefix))
-    version = c.get("v")
-    if version != CONTINUE_VERSION:
         raise OptionsError(
             st.bad_request(
-                f"{prefix}: server does not recognize this encoded version {version or ''}"
+                f"{prefix}: json: cannot unmarshal {_go_json_kind(c)} into Go value "
+                "of type storage.continueToken"
             )
         )
+    version = c.get("v") if isinstance(c.get("v"), str) else ""
+    if version != CONTINUE_VERSION:
+        raise OptionsError(
+            st.bad_request(f"{prefix}: server does not recognize this encoded version {version}")
+        )
     rv = c.get("rv")
-    if not isinstance(rv, int) or rv == 0:
+    if not isinstance(rv, int) or isinstance(rv, bool) or rv == 0:
         raise OptionsError(
             st.bad_request(
                 f"{prefix}: incorrect encoded start resourceVersion (version {CONTINUE_VERSION})"
@@ -294,7 +319,35 @@ def decode_continue(token: str) -> ContinuePoint:
         raise OptionsError(
             st.bad_request(f"{prefix}: encoded start key empty (version {CONTINUE_VERSION})")
         )
-    return ContinuePoint(start=start, rv=rv)
+    key = start if start.startswith("/") else "/" + start
+    if posixpath.normpath(key) != key or key.startswith("//"):
+        raise OptionsError(st.bad_request(f"{prefix}: {start}"))
+    return ContinuePoint(start=key[1:], rv=rv)
+
+
+def _go_json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def _raw_url_b64decode(token: str) -> bytes | str:
+    """Go's ``base64.RawURLEncoding.DecodeString``: bytes, or Go's error text."""
+    for i, ch in enumerate(token):
+        if ch not in _B64URL:
+            return f"illegal base64 data at input byte {i}"
+    if len(token) % 4 == 1:
+        return f"illegal base64 data at input byte {len(token) - 1}"
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except binascii.Error:
+        return "illegal base64 data at input byte 0"
 
 
 _B64URL: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

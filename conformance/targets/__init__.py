@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from conformance.identities import ADMIN, ROLES
@@ -31,6 +31,9 @@ class TargetSpec:
     http: bool = False
     signers: tuple[str, ...] = ()
     """Signer names the fake's reference signer serves besides the kubernetes.io ones."""
+    watch_cache: bool = True
+    """Control plane: kube-apiserver's watch cache on (its default) or off (lists and
+    watches straight from storage)."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,9 @@ class TargetEnv:
     faults: tuple[str, ...] = ()
     signer_ca: str | None = None
     """PEM file of the CA the target's own signer issues from (fake, control plane)."""
-    compact: Callable[[], None] | None = None
-    """Make the target forget its history now (etcd compaction), where it can; properties
-    of "too old" answers (410) need it, and skip with a reason where it is None."""
+    compaction: str | None = None
+    """How to make the target forget its history now (see ``conformance.targets.compaction``);
+    None where it cannot. Properties of "too old" answers (410) need it."""
 
 
 class TargetStartError(Exception):
@@ -69,6 +72,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
     with tempfile.TemporaryDirectory(prefix="csr-conformance-") as tmp:
         path = os.path.join(tmp, "kubeconfig")
         if spec.kind == "fake":
+            from conformance.targets.compaction import FAKE_PATH
             from conformance.targets.fake import FakeConfig, FakeServer
             from conformance.targets.fake.signing_ca import SignerConfig
 
@@ -97,7 +101,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                     f"embedded fake at {server.url}{faults}",
                     spec.faults,
                     signer_ca=signer_ca,
-                    compact=server.compact,
+                    compaction=f"fake:{FAKE_PATH}",
                 )
             finally:
                 server.stop()
@@ -113,7 +117,9 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                 assets = find_assets(spec.assets)
                 # setup-envtest archives carry no kube-controller-manager; run without it then.
                 kcm = os.path.join(assets, "kube-controller-manager")
-                plane = ControlPlane(assets, controller_manager=os.access(kcm, os.X_OK))
+                plane = ControlPlane(
+                    assets, controller_manager=os.access(kcm, os.X_OK), watch_cache=spec.watch_cache
+                )
                 plane.start()
             except (MissingAssets, ControlPlaneError) as e:
                 lines = str(e).splitlines() or [type(e).__name__]
@@ -126,6 +132,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                     {r: r for r in ROLES},
                     f"kube-apiserver {plane.version} at {plane.url} (assets {assets})",
                     signer_ca=plane.signing_ca_file,
+                    compaction=None if spec.watch_cache else f"etcd:{plane.etcd_url}",
                 )
             finally:
                 plane.stop()

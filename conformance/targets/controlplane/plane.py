@@ -80,6 +80,7 @@ class ControlPlane:
         *,
         controller_manager: bool = True,
         log_dir: str | None = None,
+        watch_cache: bool = True,
     ) -> None:
         needed = (*REQUIRED, KUBE_CONTROLLER_MANAGER) if controller_manager else REQUIRED
         if controller_manager:
@@ -89,6 +90,8 @@ class ControlPlane:
         check_binaries(assets_dir, source, needed)
         self.assets_dir = Path(assets_dir)
         self.controller_manager = controller_manager
+        self.watch_cache = watch_cache
+        self.etcd_url: str | None = None
         self.log_dir = Path(log_dir) if log_dir else None
         self.timings: dict[str, float] = {}
         """Seconds from the start of ``start()`` to each milestone, for reports."""
@@ -214,6 +217,7 @@ class ControlPlane:
         logs.mkdir(parents=True, exist_ok=True)
 
         etcd_url = self._start_etcd(logs, deadline)
+        self.etcd_url = etcd_url
         self._mark("etcd_healthy", t0)
 
         port = free_port()
@@ -348,6 +352,7 @@ class ControlPlane:
             # No controller creates the default ServiceAccount (envtest does the same).
             "--disable-admission-plugins=ServiceAccount",
             "--profiling=false",
+            f"--watch-cache={'true' if self.watch_cache else 'false'}",
         ]
 
     def _kcm_argv(self) -> list[str]:

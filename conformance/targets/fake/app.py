@@ -17,6 +17,7 @@ from typing import Final, Literal
 from aiohttp import web
 
 from conformance.spec import status as st
+from conformance.targets.compaction import FAKE_PATH
 from conformance.targets.fake.authz import authorize, forbidden_status
 from conformance.targets.fake.context import STATE_KEY, Call, ServerState
 from conformance.targets.fake.handlers import create as create_handlers
@@ -137,6 +138,9 @@ def route(call: Call) -> tuple[Handler, tuple[str, ...]] | int | None:
     elif path == "/openapi" or path.startswith("/openapi/"):
         produces = ()
         table = {"GET": lambda: openapi_handlers.serve(call)}
+    elif path == FAKE_PATH:
+        produces = ()
+        table = {"POST": lambda: _compact(call)}
     elif path == _SSR_PATH:
         table = {"POST": lambda: review_handlers.create_self_subject_review(call)}
     elif path == _CSR_BASE:
@@ -193,6 +197,12 @@ def route(call: Call) -> tuple[Handler, tuple[str, ...]] | int | None:
             return None
     handler = table.get("GET" if method == "HEAD" else method)
     return (handler, produces) if handler is not None else 405
+
+
+async def _compact(call: Call) -> web.Response:
+    """The fake's admin endpoint: forget history now, as etcd compaction does."""
+    horizon = call.state.store.compact()
+    return respond(call.request, 200, {"compactedResourceVersion": str(horizon)})
 
 
 async def _health(call: Call) -> web.Response:

@@ -40,7 +40,7 @@ def token(faults: ActiveFaults, page: listing.Page) -> str:
     """The continue token sent; the faulty one resumes at the last item, not after it."""
     if page.continue_token and faults.on("continue-repeats-item"):
         point = listing.decode_continue(page.continue_token)
-        return listing.encode_continue_key(point.rv, point.start.removesuffix("\x00"))
+        return listing.encode_continue_key(point.rv, "/" + point.start.removesuffix("\x00"))
     return page.continue_token
 
 

@@ -63,10 +63,11 @@ _TRANSFORMS: Final = (("Table", _META, "v1"), ("Table", _META, "v1beta1"))
 def bookmark_object(rv: int, *, initial_events_end: bool = False) -> dict[str, Any]:
     """A bookmark's object: an empty CSR that carries only its resourceVersion.
 
-    This is how Go serialises a zero CertificateSigningRequest with only
-    metadata.resourceVersion set (non-omitempty fields come out as null or "").
+    This is what kube-apiserver v1.37 sends: a CertificateSigningRequest with only
+    metadata.resourceVersion (and, ending sendInitialEvents, the annotation) set, whose
+    non-omitempty spec fields come out as null and "".
     """
-    meta: dict[str, Any] = {"resourceVersion": str(rv), "creationTimestamp": None}
+    meta: dict[str, Any] = {"resourceVersion": str(rv)}
     if initial_events_end:
         meta["annotations"] = {listing.INITIAL_EVENTS_END: "true"}
     return {
@@ -169,11 +170,14 @@ async def serve_watch(
     try:
         if opts.resource_version not in ("", "0"):
             start = listing.parse_resource_version(opts.resource_version)
-    except listing.OptionsError as e:
-        return respond(request, e.status.get("code", 400), e.status)
+    except listing.OptionsError:
+        status = listing.watch_resource_version_error(opts.resource_version)
+        return respond(request, 500, status)
     initial = bool(opts.send_initial_events)
     if initial:
         start = None
+    elif opts.send_initial_events is False and start is None:
+        start = call.state.store.resource_version  # from now, without the current state
     start = watch_faults.start(call.faults, start)
 
     framer = _Framer(call, rendering.media_type, rendering.transform == "Table")
@@ -199,6 +203,8 @@ async def serve_watch(
             await resp.write_eof()
             return resp
         position, backlog, unsubscribe = store.watch(store.resource_version, listener)
+    if start is not None:
+        position = max(position, start)  # a watch from the future sends only what follows it
     try:
         await resp.prepare(request)
         stream = watch_faults.Stream(call.faults)
