@@ -58,6 +58,13 @@ class _Scanner:
             raise _Err("unexpected end of JSON input")
         return c
 
+    def need_in_token(self) -> int:
+        """``need`` inside a token: at the end of input Go's ``scanner.eof`` feeds the
+        state a space, so a cut-off escape, literal or number is reported as an invalid
+        ' ' in that token (seen on kube-apiserver v1.37.2), not as the end of input."""
+        c = self.peek()
+        return ord(" ") if c is None else c
+
     def value(self) -> None:
         self.ws()
         c = self.need()
@@ -80,7 +87,7 @@ class _Scanner:
 
     def literal(self, word: bytes) -> None:
         for k, expected in enumerate(word):
-            c = self.need()
+            c = self.need_in_token()
             if c != expected:
                 raise _fail(c, f"in literal {word.decode()} (expecting {_quote_char(expected)})")
             self.i += 1
@@ -140,11 +147,11 @@ class _Scanner:
             if c == ord('"'):
                 return
             if c == ord("\\"):
-                e = self.need()
+                e = self.need_in_token()
                 self.i += 1
                 if e == ord("u"):
                     for _ in range(4):
-                        h = self.need()
+                        h = self.need_in_token()
                         if h not in _HEX:
                             raise _fail(h, "in \\u hexadecimal character escape")
                         self.i += 1
@@ -156,7 +163,7 @@ class _Scanner:
     def number(self) -> None:
         if self.peek() == ord("-"):
             self.i += 1
-            c = self.need()
+            c = self.need_in_token()
             if not ord("0") <= c <= ord("9"):
                 raise _fail(c, "in numeric literal")
         if self.peek() == ord("0"):
@@ -165,7 +172,7 @@ class _Scanner:
             self._digits()
         if self.peek() == ord("."):
             self.i += 1
-            c = self.need()
+            c = self.need_in_token()
             if not ord("0") <= c <= ord("9"):
                 raise _fail(c, "after decimal point in numeric literal")
             self._digits()
@@ -173,7 +180,7 @@ class _Scanner:
             self.i += 1
             if self.peek() in (ord("+"), ord("-")):
                 self.i += 1
-            c = self.need()
+            c = self.need_in_token()
             if not ord("0") <= c <= ord("9"):
                 raise _fail(c, "in exponent of numeric literal")
             self._digits()
