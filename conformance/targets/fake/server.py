@@ -199,6 +199,11 @@ class FakeServer:
         finally:
             if self._runner is not None:
                 loop.run_until_complete(self._runner.cleanup())
+            # Open watches are still waiting for events: end them before the loop closes.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
