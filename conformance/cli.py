@@ -416,9 +416,6 @@ def _check_faults(names: Sequence[str]) -> None:
 DEFAULT_SIGNER_TIMEOUT = 30.0
 FAKE_SIGNER_TIMEOUT = 5.0
 
-DEFAULT_SIGNER_TIMEOUT = 30.0
-FAKE_SIGNER_TIMEOUT = 5.0
-
 
 def _signer_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
