@@ -246,7 +246,13 @@ def expired(message: str) -> st.Status:
 
 
 def too_old_message(requested: int, oldest: int) -> str:
+    """The watch cache's 410 text (kube-apiserver's default, and the fake's)."""
     return f"too old resource version: {requested} ({oldest})"
+
+
+WATCH_EXPIRED_FROM_STORAGE: Final = "The resourceVersion for the provided watch is too old."
+"""The 410 text when the watch is served straight from etcd (``--watch-cache=false``):
+etcd reports the compaction and the storage layer words it this way (v1.37.2)."""
 
 
 # ---------------------------------------------------------------------------
