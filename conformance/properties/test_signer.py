@@ -6,14 +6,14 @@ subject: the fake's reference signer, kube-controller-manager's csrsigning). Aga
 user's cluster nothing is signed unless ``--signer`` names a signer.
 
 How time is bounded (design rule 6). A certificate must appear within
-``--signer-timeout``; the suite polls with a short backoff until then (a streaming watch
-replaces the polling once ``conformance/client/watch.py`` lands; only :func:`_await`
-changes). "Never gets a certificate" cannot be observed forever, so it is observed up to
-a *barrier*: after the requests that must stay unsigned, the property approves one more
-request the signer does accept and waits for its certificate. A signer that handles
-events in order (the fake's reference signer, one FIFO queue) has by then handled every
-earlier request; for signers with parallel workers (kube-controller-manager) a short
-grace period follows. A signer that never issues fails the barrier within the deadline.
+``--signer-timeout``; the suite reads the object once and then watches it from that
+resourceVersion until then (polling only where the target refuses the watch). "Never
+gets a certificate" cannot be observed forever, so it is watched up to a *barrier*:
+after the requests that must stay unsigned, the property approves one more request the
+signer does accept and waits for its certificate. A signer that handles events in order
+(the fake's reference signer, one FIFO queue) has by then handled every earlier request;
+for signers with parallel workers (kube-controller-manager) a short grace period
+follows. A signer that never issues fails the barrier within the deadline.
 
 Safety (design rule 5): the suite approves only requests it created in this run; the
 subjects are harmless (``signer_draws``); the report shows issued certificates by serial
@@ -23,11 +23,12 @@ number and subject only (:func:`_certificates_hidden`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import functools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -36,7 +37,8 @@ from cryptography import x509
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.client import csr_path
+from conformance.client import TargetError, csr_path
+from conformance.client.watch import WatchEvent, WatchStream, open_watch
 from conformance.identities import ADMIN, USER
 from conformance.properties import support
 from conformance.properties.signer_draws import (
@@ -47,7 +49,7 @@ from conformance.properties.signer_draws import (
 )
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
-from conformance.session import Session
+from conformance.session import EXAMPLE_LABEL, Session
 from conformance.spec.signing import (
     FAILED_REASON,
     KUBERNETES_SIGNERS,
@@ -64,6 +66,8 @@ NO_SIGNER: Final = "(none)"
 """The parameter when no signer applies; every property skips with the reason."""
 GRACE_SECONDS: Final = 1.0
 """Extra observation after the barrier, for signers that work on several requests at once."""
+WATCH_SLACK: Final = 5.0
+"""Seconds a watch's socket may stay silent beyond the wait it serves."""
 OTHER_SIGNER_DOMAIN: Final = "unserved.csr-conformance.example.com"
 _DISPOSABLE: Final = ("fake", "controlplane")
 
@@ -242,7 +246,43 @@ def _await(
 ) -> dict[str, Any]:
     """The object once ``done`` holds for it, or its last state at ``deadline``.
 
-    Bounded polling (first step, see the module docstring)."""
+    Read once, then watched from that resourceVersion (a field selector on the name), so
+    the answer arrives as soon as the signer writes it; a target that refuses the watch
+    is polled with a short backoff instead."""
+    admin = session.client(ADMIN)
+    obj: dict[str, Any] = dict(admin.get(name).obj())
+    left = deadline - time.monotonic()
+    if done(obj) or left <= 0:
+        return obj
+    query = {
+        "fieldSelector": f"metadata.name={name}",
+        "resourceVersion": str(obj["metadata"].get("resourceVersion", "")),
+        "allowWatchBookmarks": "false",
+    }
+    try:
+        stream = open_watch(admin, query, deadline=left + WATCH_SLACK)
+    except TargetError:
+        stream = None
+    if stream is None or stream.status != 200:
+        if stream is not None:
+            stream.close()
+        return _poll(session, name, done, deadline)
+    with stream:
+        for event in stream.until(lambda e: _is_state(e) and done(e.object), limit=left):
+            if _is_state(event):
+                obj = dict(event.object)
+            elif event.type == "DELETED":
+                break
+    return obj if done(obj) else dict(admin.get(name).obj())
+
+
+def _is_state(event: WatchEvent) -> bool:
+    return event.type in ("ADDED", "MODIFIED")
+
+
+def _poll(
+    session: Session, name: str, done: Callable[[dict[str, Any]], bool], deadline: float
+) -> dict[str, Any]:
     admin = session.client(ADMIN)
     pause = 0.01
     while True:
@@ -271,6 +311,40 @@ def _state(obj: dict[str, Any]) -> str:
     if failed is not None:
         return f"Failed ({failed.get('reason')}: {failed.get('message')})"
     return "conditions " + (", ".join(sorted(conds)) or "none") + ", no certificate"
+
+
+@contextlib.contextmanager
+def _watch_example(session: Session, ex: str, gate: Gate) -> Iterator[WatchStream | None]:
+    """A watch on one example's objects (by its label), for the whole example: a
+    certificate that appears on a request that must not get one is seen even if the
+    object were changed again before the final read. None where watching is refused."""
+    try:
+        stream = open_watch(
+            session.client(ADMIN),
+            {"labelSelector": f"{EXAMPLE_LABEL}={ex}"},
+            deadline=3 * gate.timeout + WATCH_SLACK,
+        )
+    except TargetError:
+        yield None
+        return
+    if stream.status != 200:
+        stream.close()
+        yield None
+        return
+    with stream:
+        yield stream
+
+
+def _certified_in(stream: WatchStream | None, gate: Gate) -> dict[str, dict[str, Any]]:
+    """Objects the watch has shown with a certificate, by name (drained until quiet)."""
+    if stream is None:
+        return {}
+    stream.collect(quiet=0.05 if gate.in_order else 0.25, limit=GRACE_SECONDS)
+    return {
+        e.name: e.object
+        for e in stream.events
+        if _is_state(e) and (e.object.get("status") or {}).get("certificate")
+    }
 
 
 def _barrier(session: Session, gate: Gate, ex: str) -> None:
@@ -407,7 +481,7 @@ def test_unapproved_requests_never_get_a_certificate(gate: Gate, data: st.DataOb
     }
     other = f"{OTHER_SIGNER_DOMAIN}/{session.run_id}"
     reqs["other-signer"] = data.draw(valid_requests(other, prefix), label="other-signer")
-    with session.example() as ex:
+    with session.example() as ex, _watch_example(session, ex, gate) as seen:
         names: dict[str, str] = {}
         void: set[str] = set()
         for case, req in reqs.items():
@@ -423,10 +497,13 @@ def test_unapproved_requests_never_get_a_certificate(gate: Gate, data: st.DataOb
             void.add("failed")
         _approve(session, names["other-signer"])
         _barrier(session, gate, ex)
+        certified = _certified_in(seen, gate)
         admin = session.client(ADMIN)
         found: list[str] = []
         for case, name in names.items():
             obj = admin.get(name).obj()
+            if name in certified and not _certificate(obj):
+                obj = certified[name]  # seen with a certificate on the watch, gone since
             if case == "pending" and "Approved" in _conditions(obj):
                 continue  # another approver (kcm's auto-approval) decided it
             if case in void or not _certificate(obj):
