@@ -20,7 +20,14 @@ from conformance import checks
 from conformance.identities import ADMIN
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
-from conformance.properties.writes import CONTENT_TYPES, create, send, stored
+from conformance.properties.writes import (
+    APPLY_MANAGER,
+    CONTENT_TYPES,
+    apply_body,
+    create,
+    send,
+    stored,
+)
 from conformance.session import Session
 from strategies.csr import valid_csr
 from strategies.focused import (
@@ -35,21 +42,23 @@ from strategies.focused import (
 from strategies.updates import encode_write
 
 _CSRS = valid_csr(junk=False)
-_ENCODING = st.sampled_from(ENCODINGS)
+_ENCODING = st.sampled_from([*ENCODINGS, "apply"])
 
 
 def _write(
     session: Session, endpoint: str, encoding: str, before: dict[str, Any], after: dict[str, Any]
 ) -> Any:
     """Ask for ``after`` through ``endpoint`` in ``encoding``; the judged decision."""
+    apply = encoding == "apply"
     _resp, decision = send(
         session,
         role=ADMIN,
         endpoint=endpoint,
         method="PUT" if encoding == "put" else "PATCH",
         name=before["metadata"]["name"],
-        body=encode_write(encoding, before, after, ""),
+        body=apply_body(after) if apply else encode_write(encoding, before, after, ""),
         content_type=CONTENT_TYPES[encoding],
+        query={"fieldManager": [APPLY_MANAGER]} if apply else {},
     )
     return decision
 
@@ -198,7 +207,9 @@ def test_status_cannot_add_edit_or_remove_approval_decisions(
     csr=_CSRS,
     endpoint=st.sampled_from(["approval", "status"]),
     data=st.data(),
-    encoding=_ENCODING,
+    # Not apply: status.conditions is a list keyed by type there, so a repeated type is
+    # refused by the field manager before validation (not the rule aimed at).
+    encoding=st.sampled_from(ENCODINGS),
 )
 @rules("CSR-VAL-C1", "CSR-VAL-C2", "CSR-VAL-C3", "CSR-VAL-C4", "CSR-ERR-STATUS")
 def test_condition_validation_on_update(

@@ -87,3 +87,26 @@ def send(
         stored=before,
     )
     return resp, decision
+
+
+APPLY_MANAGER = "csr-conformance-apply"
+"""The field manager of the focused properties' server-side applies."""
+
+_SERVER_SET_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp")
+
+
+def apply_body(desired: Mapping[str, Any]) -> dict[str, Any]:
+    """A server-side apply configuration asking for ``desired``'s metadata and status.
+
+    spec is left out (it never changes) and so are the fields the server sets; what is
+    left is what an applier that wants this object would own.
+    """
+    meta = {k: v for k, v in desired["metadata"].items() if k not in _SERVER_SET_METADATA}
+    body: dict[str, Any] = {
+        "apiVersion": desired.get("apiVersion", "certificates.k8s.io/v1"),
+        "kind": desired.get("kind", "CertificateSigningRequest"),
+        "metadata": meta,
+    }
+    if desired.get("status"):
+        body["status"] = desired["status"]
+    return body

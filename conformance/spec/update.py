@@ -664,6 +664,17 @@ def load_apply_yaml(body: bytes) -> tuple[Any, list[str]]:
     return value, list(loader.duplicates)
 
 
+def _has_surrogate(value: Any) -> bool:
+    """Whether a loaded YAML value holds a lone UTF-16 surrogate (only an escape makes one)."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
 def _force(query: Mapping[str, Sequence[str]]) -> bool:
     """``Convert_Slice_string_To_Pointer_bool``: only ``0`` and ``false`` are false."""
     value = _first(query, "force")
@@ -704,6 +715,12 @@ def _decide_apply(
     except yaml.YAMLError as exc:
         prefix = "error encoding patch: "
         return _fail(st.bad_request(prefix + str(exc)), rules, exact=False, prefix=prefix)
+    if _has_surrogate(doc):
+        # go-yaml refuses a \u escape of a UTF-16 surrogate (so the surrogate pairs JSON
+        # encoders write for characters beyond the BMP); PyYAML decodes them one by one.
+        prefix = "error decoding patch: error converting YAML to JSON: yaml: "
+        message = prefix + "found invalid Unicode character escape code"
+        return _fail(st.bad_request(message), rules, exact=b"\n" not in body, prefix=prefix)
     if stored is None and endpoint != "main":
         return _fail(st.not_found(name), [*rules, "CSR-UPD-404"])
     if doc is not None and not isinstance(doc, dict):
