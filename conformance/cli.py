@@ -436,9 +436,9 @@ def _signer_arguments(p: argparse.ArgumentParser) -> None:
 
 def _check_signers(args: argparse.Namespace) -> None:
     """Refuse malformed signer names, unreadable CA files and bad deadlines up front."""
-    from conformance.spec.signer import validate_signer_name
-
     for name in args.signer:
+        from conformance.spec.signer import validate_signer_name  # only when used: slow import
+
         errs = validate_signer_name(name)
         if errs:
             raise CannotRun(f"--signer {name!r} is not a valid signer name: {errs[0].detail}")
@@ -537,15 +537,50 @@ _ROLE_FLAGS = {
 
 
 def _check_contexts(kubeconfig: str | None, contexts: dict[str, str]) -> None:
-    """Every context named for any role must exist in the kubeconfig, checked before work."""
-    for role in (ADMIN, USER, APPROVER, SIGNER):
-        if role != ADMIN and role not in contexts:
+    """Every context named for any role must exist in the kubeconfig, checked before work.
+
+    Only the YAML is read here (no client library), so a typo is refused in well under a
+    second; the full load, credentials and all, happens in the preflight.
+    """
+    import yaml
+
+    if kubeconfig:
+        paths = [kubeconfig]
+    else:
+        paths = (os.environ.get("KUBECONFIG") or "~/.kube/config").split(os.pathsep)
+    docs: list[dict[str, typing.Any]] = []
+    for raw in paths:
+        path = os.path.expanduser(raw)
+        if not path:
             continue
         try:
-            Connection.from_kubeconfig(kubeconfig, contexts.get(role) or None)
-        except TargetError as e:
-            flag = _ROLE_FLAGS[role]
-            raise CannotRun(f"{flag} {contexts.get(role) or '(current)'}: {e}") from None
+            with open(path, encoding="utf-8") as f:
+                doc = yaml.safe_load(f)
+        except FileNotFoundError:
+            if kubeconfig:
+                raise CannotRun(f"kubeconfig not found: {path}") from None
+            continue
+        except (OSError, yaml.YAMLError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CannotRun(f"cannot use kubeconfig {path}: {first}") from None
+        if not isinstance(doc, dict):
+            raise CannotRun(f"cannot use kubeconfig {path}: not a kubeconfig document")
+        docs.append(doc)
+    where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    if not docs:
+        raise CannotRun(f"kubeconfig not found: {where}")
+    names = {c.get("name") for d in docs for c in (d.get("contexts") or []) if isinstance(c, dict)}
+    current = next((d.get("current-context") for d in docs if d.get("current-context")), None)
+    for role in (ADMIN, USER, APPROVER, SIGNER):
+        name = contexts.get(role) or (current if role == ADMIN else None)
+        if role == ADMIN and not name:
+            raise CannotRun(f"kubeconfig {where} has no current-context; name one with --context")
+        if name is not None and name not in names:
+            known = ", ".join(sorted(str(n) for n in names)) or "none"
+            raise CannotRun(
+                f"{_ROLE_FLAGS[role]} {name}: no such context in kubeconfig {where} "
+                f"(it has: {known})"
+            )
 
 
 def _report_dir_problem(report_dir: str) -> str | None:
@@ -771,10 +806,6 @@ def _run_pytest(
         ["-q", "--tb=short", "-W", "ignore::DeprecationWarning"]
         if args.verbose
         else [
-            "-q",
-            "--no-header",
-            "--tb=no",
-            "-rN",
             "-p",
             "no:warnings",
             # The CLI prints its own summary (and progress lines when asked); pytest's
