@@ -45,6 +45,7 @@ CASES: list[tuple[str, str]] = [
     ("expiration-capped", "test_expiration_seconds_has_no_maximum"),
     ("usages-sorted", "test_usage_order_is_kept"),
     ("creation-timestamp-writable", "test_immutable_metadata_is_kept_or_refused"),
+    ("finalizers-added-while-deleting", "test_no_finalizer_is_added_while_deleting"),
     ("apply-ignores-conflicts", "test_apply_conflicts_between_managers_unless_forced"),
     (
         "patch-field-validation-ignored",

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks
+from conformance.client import csr_path
 from conformance.identities import ADMIN
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
@@ -105,6 +106,54 @@ def test_immutable_metadata_is_kept_or_refused(
         for key in ("uid", "creationTimestamp", "deletionTimestamp"):
             if after["metadata"].get(key) != obj["metadata"].get(key):
                 raise AssertionError(f"metadata.{key} changed by an update")
+
+
+_HOLD = "example.com/csr-conformance-hold"
+
+
+def _release(session: Session, name: str) -> None:
+    """Drop every finalizer, so a held object really goes (on any server, pass or fail)."""
+    session.client(ADMIN).request(
+        "PATCH",
+        csr_path(name),
+        body={"metadata": {"finalizers": None}},
+        content_type=CONTENT_TYPES["merge"],
+    )
+
+
+@given(
+    csr=_CSRS,
+    extra=st.sampled_from(["example.com/another", "foregroundDeletion", "orphan"]),
+    endpoint=st.sampled_from(["main", "approval", "status"]),
+    encoding=_ENCODING,
+)
+@rules("CSR-IMM-META", "CSR-META-M5")
+def test_no_finalizer_is_added_while_deleting(
+    csr: dict[str, Any], extra: str, endpoint: str, encoding: str
+) -> None:
+    """Once an object held by a finalizer is being deleted, an update that adds a finalizer
+    is a 422 through every endpoint; the object keeps only the finalizer it had."""
+    session = current_session()
+    held = copy.deepcopy(csr)
+    held["metadata"]["finalizers"] = [_HOLD]
+    with session.example() as ex:
+        obj = create(session, held, ex)
+        name = obj["metadata"]["name"]
+        try:
+            checks.status_code(session.client(ADMIN).delete(name), 200)
+            before = _current(session, name)
+            if not before["metadata"].get("deletionTimestamp"):
+                raise AssertionError(
+                    "DELETE of an object with a finalizer set no deletionTimestamp"
+                )
+            desired = copy.deepcopy(before)
+            desired["metadata"]["finalizers"] = [_HOLD, extra]
+            _write(session, endpoint, encoding, before, desired)
+            kept = _current(session, name)["metadata"].get("finalizers")
+            if kept != [_HOLD]:
+                raise AssertionError(f"finalizers {kept} while deleting, expected [{_HOLD!r}]")
+        finally:
+            _release(session, name)
 
 
 # -- CSR-SUB-MAIN-STATUS / CSR-VAL-K4 ----------------------------------------------------

@@ -421,6 +421,11 @@ _SENSITIVITY_FAULTS: Final[tuple[Fault, ...]] = (
         ("CSR-SUB-MAIN-STATUS", "CSR-VAL-K4"),
     ),
     Fault(
+        "finalizers-added-while-deleting",
+        "an update may add finalizers to an object that is being deleted",
+        ("CSR-IMM-META",),
+    ),
+    Fault(
         "update-conditions-unvalidated",
         "/approval and /status store conditions with an empty type or status, an "
         "unsupported status or a repeated type instead of 422",

@@ -300,6 +300,31 @@ def _bend_certificate_needs_approval(bent: BentUpdate, name: str) -> None:
     _as_put(bent, proposed)
 
 
+def _bend_new_finalizers(bent: BentUpdate, name: str) -> None:
+    """``finalizers-added-while-deleting``: hold back the new finalizers, store them after."""
+    stored = bent.stored
+    assert stored is not None
+    proposed = proposed_object(bent.method, bent.body, bent.content_type, bent.query, stored, name)
+    if proposed is None:
+        return
+    wanted = _meta(proposed).get("finalizers")
+    old = _meta(stored).get("finalizers") or []
+    if not isinstance(wanted, list) or not [f for f in wanted if f not in old]:
+        return
+    kept = [f for f in wanted if f in old]
+    if not kept:
+        return  # the write removes every finalizer: the object goes, nothing to add to
+
+    finalizers = list(wanted)
+
+    def add_back(candidate: Obj) -> None:
+        candidate.setdefault("metadata", {})["finalizers"] = list(finalizers)
+
+    bent.restores.append(add_back)
+    proposed["metadata"]["finalizers"] = kept
+    _as_put(bent, proposed)
+
+
 def bend_request(bent: BentUpdate, name: str, now: str, faults: ActiveFaults) -> None:
     """Repair what the active faults would not have refused, remembering how to undo it."""
     stored = bent.stored
@@ -339,6 +364,8 @@ def bend_request(bent: BentUpdate, name: str, now: str, faults: ActiveFaults) ->
             bent.body = json.dumps(doc).encode()
     if faults.on("update-conditions-unvalidated") and bent.endpoint in ("approval", "status"):
         _bend_unvalidated_conditions(bent, name, now)
+    if faults.on("finalizers-added-while-deleting") and _meta(stored).get("deletionTimestamp"):
+        _bend_new_finalizers(bent, name)
     if faults.on("certificate-requires-approval") and bent.endpoint == "status":
         _bend_certificate_needs_approval(bent, name)
     _bend_conditions(bent, name, now, faults)
