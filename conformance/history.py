@@ -209,8 +209,10 @@ def _live(w: Watcher) -> list[tuple[str, Obj]]:
 
 
 def bookmarkable(w: Watcher, _history: History) -> Violation | None:
-    """Bookmarks only when asked; never older than what came before; metadata only."""
-    last = -1
+    """Bookmarks only when asked; never older than anything delivered before them, so
+    nothing after a bookmark is older than it; metadata.resourceVersion only."""
+    last_mark = -1
+    newest = -1
     for i, (kind, obj) in enumerate(w.events):
         rv = rv_of(obj)
         if kind == BOOKMARK:
@@ -218,11 +220,12 @@ def bookmarkable(w: Watcher, _history: History) -> Violation | None:
                 return Violation(
                     "bookmarkable", w.label, f"event {i} is a BOOKMARK nobody asked for"
                 )
-            if rv < last:
+            if rv < newest:
                 return Violation(
                     "bookmarkable",
                     w.label,
-                    f"bookmark at {rv} (event {i}) is older than {last}, already delivered",
+                    f"bookmark at {rv} (event {i}) goes back: resourceVersion {newest} was "
+                    "already delivered",
                 )
             meta = obj.get("metadata") or {}
             extra = sorted(
@@ -235,13 +238,15 @@ def bookmarkable(w: Watcher, _history: History) -> Violation | None:
                     w.label,
                     f"bookmark {i} carries more than its resourceVersion: {_short(obj)}",
                 )
-            last = max(last, rv)
-        elif last >= 0 and rv <= last:
-            return Violation(
-                "bookmarkable",
-                w.label,
-                f"{_describe(kind, obj)} (event {i}) arrived after a bookmark at {last}",
-            )
+            last_mark = max(last_mark, rv)
+        else:
+            if last_mark >= 0 and rv <= last_mark:
+                return Violation(
+                    "bookmarkable",
+                    w.label,
+                    f"{_describe(kind, obj)} (event {i}) arrived after a bookmark at {last_mark}",
+                )
+            newest = max(newest, rv)
     return None
 
 
