@@ -1088,7 +1088,7 @@ def _report(args: argparse.Namespace) -> int:
     write_reports(result, source, step_summary=False)
     for line in console_lines(result):
         print(line)
-    print(f"report: {os.path.join(source, 'summary.md')} (and junit.xml, results.json)")
+    print(f"report: {os.path.join(source, 'report.html')} (and summary.md, junit.xml)")
     return EXIT_OK
 
 
@@ -1103,7 +1103,10 @@ def _print_summary(report_dir: str, seconds: float) -> None:
     result.seconds = seconds
     for line in console_lines(result):
         print(line)
-    print(f"report: {os.path.join(report_dir, 'junit.xml')} (and summary.md, results.json)")
+    print(
+        f"report: {os.path.join(report_dir, 'report.html')} "
+        "(and junit.xml, summary.md, results.json)"
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from reports import junit, summary
+from reports import html, junit, summary
 from reports.model import CaseResult, RunResult
 
 __all__ = ["CaseResult", "RunResult", "all_rules", "write_reports"]
@@ -18,7 +18,7 @@ def all_rules() -> dict[str, str]:
 
 
 def write_reports(result: RunResult, report_dir: str, *, step_summary: bool = True) -> None:
-    """junit.xml for CI, summary.md for people, results.json for tools.
+    """junit.xml for CI, summary.md and report.html for people, results.json for tools.
 
     On GitHub Actions (``$GITHUB_STEP_SUMMARY`` set) the summary is also appended to the
     job's summary page, where people look first; ``step_summary=False`` when re-rendering
@@ -31,6 +31,8 @@ def write_reports(result: RunResult, report_dir: str, *, step_summary: bool = Tr
         f.write(markdown)
     with open(os.path.join(report_dir, "results.json"), "w", encoding="utf-8") as f:
         f.write(summary.to_json(result, rules))
+    with open(os.path.join(report_dir, "report.html"), "w", encoding="utf-8") as f:
+        f.write(html.to_html(result, rules))
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and target:
         try:
