@@ -96,8 +96,8 @@ def normalise(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [normalise(v, key) for v in value]
     if isinstance(value, str):
-        if key in ("resourceVersion",) and value:
-            return "<rv>"
+        if key in ("resourceVersion", "continue") and value:
+            return f"<{key}>"
         if key == "uid" and _UID.match(value):
             return "<uid>"
         if _TIME.match(value):
@@ -116,7 +116,10 @@ def _shape(resp: Any) -> dict[str, Any]:
     try:
         body: Any = json.loads(resp.body)
     except ValueError:
-        body = resp.body.decode("utf-8", "replace")
+        try:  # a watch: one JSON event per line
+            body = [json.loads(line) for line in resp.body.splitlines() if line.strip()]
+        except ValueError:
+            body = resp.body.decode("utf-8", "replace")
     if isinstance(body, dict) and body.get("kind") == "APIResourceList":
         # Newer servers may list storageVersionHash or categories; compare what clients use.
         body["resources"] = sorted(

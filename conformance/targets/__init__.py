@@ -19,6 +19,10 @@ from conformance.identities import ADMIN, ROLES
 KINDS = ("fake", "controlplane", "kubeconfig")
 
 
+SUITE_BOOKMARK_SECONDS = 0.5
+"""The embedded fake's bookmark period in a suite run: short, so examples see bookmarks."""
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """What the user asked for on the command line."""
@@ -83,6 +87,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                         tls=not spec.http,
                         faults=frozenset(spec.faults),
                         signer=SignerConfig(names=names),
+                        bookmark_seconds=SUITE_BOOKMARK_SECONDS,
                     )
                 )
             except ValueError as e:

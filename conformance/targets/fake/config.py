@@ -21,3 +21,7 @@ class FakeConfig:
     faults: frozenset[str] = frozenset()
     signer: SignerConfig | None = field(default_factory=SignerConfig)
     """The reference signer (kube-controller-manager's csrsigning); None runs none."""
+    bookmark_seconds: float = 60.0
+    """How often a watch that allows bookmarks gets one: kube-apiserver's minute by default;
+    the suite's embedded fake uses a fraction of a second so bookmarks show up in short
+    examples."""

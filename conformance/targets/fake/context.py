@@ -45,7 +45,7 @@ class ServerState:
     rng: random.Random = field(default_factory=random.Random)
     too_large_wait: float = 3.0
     """How long a read newer than the store waits before 504 (kube-apiserver: about 3 s)."""
-    bookmark_seconds: float = 0.5
+    bookmark_seconds: float = 60.0
     """How often a watch that asked for bookmarks gets one (kube-apiserver: about 60 s)."""
 
     def now(self) -> str:

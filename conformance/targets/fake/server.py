@@ -72,6 +72,7 @@ class FakeServer:
             authenticator=Authenticator(self.users),
             faults=ActiveFaults(frozenset(config.faults)),
             store=Store(),
+            bookmark_seconds=config.bookmark_seconds,
         )
         self.signer: ReferenceSigner | None = (
             ReferenceSigner(self.state, config.signer) if config.signer is not None else None
