@@ -728,7 +728,7 @@ def _run(args: argparse.Namespace) -> int:
         runstop.uninstall()
     _print_summary(report_dir, time.monotonic() - started)
     stop = runstop.stopped()
-    if stop is not None:
+    if stop is not None and code == stop.code:
         print(f"csr-conformance: {stop.reason}", file=sys.stderr)
     return code
 
@@ -822,9 +822,15 @@ def _run_pytest(
             os.remove(os.path.join(report_dir, results_file))
     rc = int(pytest.main(pytest_args))
     results = os.path.join(report_dir, "results.json")
+    verdict: dict[str, typing.Any] | None = None
+    if os.path.exists(results):
+        with open(results, encoding="utf-8") as f:
+            verdict = json.load(f)
+    if verdict is not None and verdict.get("stop_code") is not None:
+        if runstop.stopped() is None:  # e.g. a crash of the runner: say it once
+            print(f"csr-conformance: {verdict.get('stopped')}", file=sys.stderr)
+        return int(verdict["stop_code"])
     stop = runstop.stopped()
-    if stop is not None and os.path.exists(results):
-        return stop.code
     if stop is not None:
         raise stop
     if rc == 5:
@@ -833,13 +839,9 @@ def _run_pytest(
             if args.keyword
             else "no properties were collected"
         )
-    if rc in (2, 3, 4) or not os.path.exists(results):
+    if rc in (2, 3, 4) or verdict is None:
         raise CannotRun(f"the test runner stopped before finishing (pytest exit {rc})")
-    with open(results, encoding="utf-8") as f:
-        verdict = json.load(f)
     outcomes = [c["outcome"] for c in verdict["cases"]]
-    if verdict.get("stop_code") is not None:
-        return int(verdict["stop_code"])
     if "failed" in outcomes:
         return EXIT_NONCONFORMANT
     errors = [c for c in verdict["cases"] if c["outcome"] == "error"]

@@ -279,6 +279,8 @@ class _Recorder:
     # -- session end ---------------------------------------------------------------
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        stop = runstop.stopped()  # a signal during the clean-up below is not a stop
+        runstop.disarm()
         with runstop.shielded():
             try:
                 if self.session is not None and self.session.breaker.reason is None:
@@ -287,7 +289,6 @@ class _Recorder:
             finally:
                 support.bind_session(None)
                 self._stack.close()
-            stop = runstop.stopped()
             if stop is None and exitstatus == pytest.ExitCode.INTERNAL_ERROR:
                 stop = runstop.RunStopped(
                     "the test runner crashed (pytest internal error)", runstop.EXIT_CANNOT_RUN
@@ -385,6 +386,12 @@ class _Recorder:
                 case.outcome = "passed"
             return
         # failed in setup, call or teardown
+        stop = runstop.stopped()
+        if stop is not None:
+            # The stop surfaced as another error (e.g. the target went away first).
+            case.outcome = "error"
+            case.message = f"not finished: {stop.reason} while it ran"
+            return
         text = report.longreprtext
         blob = BLOB.search(text)
         if blob is not None:

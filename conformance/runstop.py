@@ -92,6 +92,12 @@ def remaining() -> float | None:
     return max(0.0, _STATE.deadline - time.monotonic())
 
 
+def disarm() -> None:
+    """Cancel the deadline: the run has finished, its clean-up must not be cut short."""
+    if _STATE.installed:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def uninstall() -> None:
     """Restore default signal handling and cancel the deadline (end of the run)."""
     if _STATE.installed:
