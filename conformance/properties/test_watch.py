@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from typing import Any
 
 from hypothesis import given
@@ -23,7 +24,14 @@ from conformance.history import Watcher, bookmarkable, check_history, render, rv
 from conformance.identities import ADMIN
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
-from conformance.properties.watchdraws import Plan, Player, Step, plans, request_pems
+from conformance.properties.watchdraws import (
+    Plan,
+    Player,
+    Step,
+    WatchPlan,
+    plans,
+    request_pems,
+)
 from conformance.session import EXAMPLE_LABEL
 from conformance.spec import listing
 from conformance.spec.selectors import parse_list_selectors
@@ -78,6 +86,46 @@ def test_watch_histories_keep_every_guarantee(plan: Plan, pem: bytes) -> None:
     watch guarantees (ordered, unique, filtered, faithful, reliable, bookmarkable,
     agreeing, resumable, consistent with list)."""
     _play(plan, pem)
+
+
+@given(
+    writers=st.integers(2, 3),
+    ops=st.lists(
+        st.sampled_from(["relabel", "approve", "condition", "noop", "delete"]), max_size=4
+    ),
+    pem=request_pems(),
+)
+@rules("CSR-WATCH-ORDER", "CSR-WATCH-FAITHFUL")
+def test_concurrent_writers_are_seen_in_one_order_by_every_watcher(
+    writers: int, ops: list[str], pem: bytes
+) -> None:
+    """Several threads writing at once: every watcher from the same start sees the same
+    changes, in resourceVersion order, each exactly as its write returned it."""
+    session = current_session()
+    with session.example() as ex:
+        player = Player(session, ex, pem)
+        list_rv = player.snapshot()
+        for j in range(2):
+            player.open(j, WatchPlan("list", None, None, False), list_rv)
+
+        def work(t: int) -> None:
+            player.write(Step("create", t, (t % 2, "a")))
+            for op in ops:
+                player.write(Step(op, t, "b" if op == "relabel" else None))
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        try:
+            player.snapshot()
+            player.drain()
+        finally:
+            player.close()
+        violations = check_history(player.history)
+        if violations:
+            raise AssertionError(render(player.history, violations))
 
 
 @given(plan=plans(max_objects=3, max_steps=6, max_watchers=1), pem=request_pems())
