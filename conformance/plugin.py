@@ -196,6 +196,7 @@ class _Recorder:
         self.reproduce: dict[str, tuple[str, bytes]] = {}
         self.running = ""
         self.stop: runstop.RunStopped | None = None
+        self.internal_error = ""
 
     # -- session -------------------------------------------------------------------
 
@@ -278,6 +279,17 @@ class _Recorder:
 
     # -- session end ---------------------------------------------------------------
 
+    def pytest_internalerror(
+        self, excrepr: object, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> bool:
+        """A crash of the runner (or of a plugin) becomes the report's stop reason.
+
+        Returning True keeps pytest from printing ``INTERNALERROR>`` tracebacks: the
+        report names the crash, and the CLI says it in one line.
+        """
+        self.internal_error = _message_line(excinfo.exconly(), 300)
+        return True
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         stop = runstop.stopped()  # a signal during the clean-up below is not a stop
         runstop.disarm()
@@ -291,7 +303,8 @@ class _Recorder:
                 self._stack.close()
             if stop is None and exitstatus == pytest.ExitCode.INTERNAL_ERROR:
                 stop = runstop.RunStopped(
-                    "the test runner crashed (pytest internal error)", runstop.EXIT_CANNOT_RUN
+                    f"the test runner crashed: {self.internal_error or 'pytest internal error'}",
+                    runstop.EXIT_CANNOT_RUN,
                 )
             self.stop = stop
             for case in self.cases.values():

@@ -218,3 +218,45 @@ def test_max_time_stops_the_run_with_a_complete_report(served: Served, tmp_path:
         ),
         LONG_PROPERTY: ("error", f"not run: {budget}"),
     }
+
+
+def test_a_crash_of_the_runner_still_reports_and_cleans_up(served: Served, tmp_path: Path) -> None:
+    """A plugin raising inside pytest's hooks is an internal error: exit 2, one line."""
+    foreign = _foreign(served)
+    report = tmp_path / "r"
+    env = {
+        "PYTEST_PLUGINS": "crash_plugin",
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).parent / "fixtures"), os.environ.get("PYTHONPATH", "")]
+        ),
+        "CSRC_CRASH_AFTER": "test_get_returns_the_created_object",
+    }
+    run = subprocess.run(
+        [
+            *CLI,
+            "run",
+            "--kubeconfig",
+            served.kubeconfig,
+            "--context",
+            "admin",
+            "--report-dir",
+            str(report),
+            "--examples",
+            "3",
+            "-k",
+            f"test_discovery_lists or test_get_returns_the_created_object or {LONG_PROPERTY}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **env},
+    )
+    assert run.returncode == 2, run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in run.stderr + run.stdout, run.stderr
+    assert "the test runner crashed: RuntimeError: simulated crash" in lines[0]
+    data = _check_aftermath(served, foreign, report)
+    outcomes = {c["name"]: (c["outcome"], c["message"]) for c in data["cases"]}
+    assert outcomes["test_discovery_lists_the_group_and_three_resources"][0] == "passed"
+    assert outcomes[LONG_PROPERTY][0] == "error"
+    assert outcomes[LONG_PROPERTY][1].startswith("not run: the test runner crashed")
