@@ -9,6 +9,7 @@ Keeping that in one place means a focused property states only what it aims at.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,6 +50,19 @@ def without_managed_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)(\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2})")
+
+
+def apply_json(value: Any) -> bytes:
+    """``value`` as JSON an apply body can carry: ASCII escapes, except that characters
+    beyond the BMP are written as UTF-8, since go-yaml refuses the surrogate-pair escapes
+    JSON encoders use for them (what kubectl sends is UTF-8 too)."""
+    text = _SURROGATE_PAIR.sub(
+        lambda m: m.group(1) + json.loads(f'"{m.group(2)}"'), json.dumps(value)
+    )
+    return text.encode("utf-8")
+
+
 def send(
     session: Session,
     *,
@@ -64,7 +78,12 @@ def send(
 
     ``body`` is sent byte for byte when it is bytes, else JSON-encoded.
     """
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    if isinstance(body, bytes):
+        raw = body
+    elif content_type == CONTENT_TYPES["apply"]:
+        raw = apply_json(body)
+    else:
+        raw = json.dumps(body).encode()
     query = dict(query or {})
     before = stored(session, name)
     resp = session.client(role).request(
