@@ -311,3 +311,32 @@ def test_rules_show_which_property_checks_each_rule() -> None:
     assert proc.returncode == 0
     assert "checked by: test_deletecollection_deletes_exactly_the_selected_objects" in proc.stdout
     assert "rules checked by at least one property" in proc.stdout
+
+
+def test_selection_from_files_and_by_rule(tmp_path: Path) -> None:
+    import json
+
+    keywords = tmp_path / "k.txt"
+    keywords.write_text("# properties to run\ntest_dry_run_delete\ntest_get_of_a_missing\n")
+    skips = tmp_path / "skip.txt"
+    skips.write_text("CSR-DEL-DRYRUN\n")
+    proc = run_cli(
+        "run",
+        "-k",
+        f"@{keywords}",
+        "--skip",
+        f"@{skips}",
+        "--examples",
+        "1",
+        "--report-dir",
+        str(tmp_path / "r"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert [c["name"] for c in data["cases"]] == ["test_get_of_a_missing_name_is_404"]
+    proc = run_cli(
+        "run", "--rule", "CSR-DEL-DRYRUN", "--examples", "1", "--report-dir", str(tmp_path / "r2")
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "r2" / "results.json").read_text())
+    assert {c["name"] for c in data["cases"]} == {"test_dry_run_delete_keeps_the_object"}
