@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks
+from conformance.client import Response
 from conformance.client.watch import open_watch
 from conformance.history import Watcher, bookmarkable, check_history, render, rv_of
 from conformance.identities import ADMIN
@@ -223,9 +224,10 @@ def test_watch_from_an_unparseable_version_is_refused_before_streaming(start: st
         status = stream.status
         body = stream.error_body
     if status == 200:
-        raise AssertionError(f"watch from resourceVersion {start!r} was streamed, expected 400")
+        raise AssertionError(
+            f"watch from resourceVersion {start!r} was streamed, expected it refused"
+        )
     expected = listing.watch_resource_version_error(start)
-    from conformance.client import Response
 
     resp = Response(status=status, headers={}, body=body)
     if session.exact:
@@ -286,3 +288,48 @@ def _pem() -> bytes:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bookmarks")])
     csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM)
+
+
+_WATCH_QUERIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "resourceVersion": st.sampled_from(["", "0"]),
+        "resourceVersionMatch": st.sampled_from(["", "Exact", "NotOlderThan", "Bogus"]),
+        "sendInitialEvents": st.sampled_from(["true", "false"]),
+        "allowWatchBookmarks": st.sampled_from(["true", "false"]),
+    },
+)
+
+
+@given(query=_WATCH_QUERIES)
+@rules("CSR-WATCH-BOOKMARK", "CSR-READ-RV", "CSR-ERR-STATUS")
+def test_watch_options_are_refused_exactly_as_kube_apiserver_refuses_them(
+    query: dict[str, str],
+) -> None:
+    """resourceVersionMatch and sendInitialEvents on a watch: kube-apiserver's 422
+    ListOptions for every invalid combination, a stream for the valid ones, and a stream
+    that ends by itself when timeoutSeconds runs out."""
+    session = current_session()
+    query = {**query, "labelSelector": "csr-conformance.io/none=x", "timeoutSeconds": "1"}
+    opts = listing.parse_list_options({**query, "watch": "true"})
+    errs = listing.validate_list_options(opts)
+    with open_watch(session.client(ADMIN), query, deadline=15) as stream:
+        if not errs:
+            if stream.status != 200:
+                raise AssertionError(
+                    f"watch {query} gave HTTP {stream.status}, expected a stream: "
+                    f"{stream.error_body[:300]!r}"
+                )
+            events = stream.collect(quiet=5.0, limit=8.0)
+            if not stream.ended:
+                raise AssertionError("a watch with timeoutSeconds=1 was still open after 8 s")
+            kinds = {e.type for e in events} - {"BOOKMARK"}
+            if kinds:
+                raise AssertionError(f"a watch on an empty selection sent {sorted(kinds)}")
+            return
+        resp = Response(status=stream.status, headers=stream.headers, body=stream.error_body)
+    expected = listing.options_status(errs)
+    if session.exact:
+        checks.status_matches(resp, expected, exact_message=True)
+    else:
+        checks.status_code(resp, 422)

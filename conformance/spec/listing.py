@@ -126,7 +126,7 @@ def validate_list_options(opts: ListOptions) -> list[fe.FieldError]:
                     "provided",
                 )
             )
-        if send and opts.match != NOT_OLDER_THAN:
+        if send is not None and opts.match != NOT_OLDER_THAN:
             errs.append(
                 fe.forbidden(
                     _RULE_RV,
@@ -134,7 +134,7 @@ def validate_list_options(opts: ListOptions) -> list[fe.FieldError]:
                     "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
                 )
             )
-        if send is not None and opts.match not in ("", NOT_OLDER_THAN):
+        if opts.match and opts.match != NOT_OLDER_THAN:
             errs.append(fe.not_supported(_RULE_RV, path, opts.match, [NOT_OLDER_THAN]))
         return errs
     if opts.match:
@@ -357,6 +357,10 @@ def _raw_url_b64decode(token: str) -> bytes | str:
 
 
 _B64URL: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+RV_WITH_CONTINUE: Final = "specifying resource version is not allowed when using continue"
+"""400 for a continued list that also names a resourceVersion other than "0" (v1.37.2)."""
 
 
 def continue_expired_message() -> str:

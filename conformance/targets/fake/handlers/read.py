@@ -162,8 +162,11 @@ async def read_list(
     limit = opts.limit
     start = ""
     if opts.continue_token:
+        if opts.resource_version not in ("", "0"):
+            raise listing.OptionsError(st.bad_request(listing.RV_WITH_CONTINUE))
         point = listing.decode_continue(opts.continue_token)
         start, snapshot_rv = point.start, point.rv
+        await _wait_for(call, snapshot_rv)
         if call.faults.on("pages-from-different-snapshots"):
             snapshot_rv = store.resource_version
         try:
