@@ -1,5 +1,5 @@
-"""Go parser behaviour the oracle reproduces: the JSON scanner at the end of input, and
-go-yaml on surrogate escapes, as kube-apiserver v1.37.2 words them.
+"""Go parser behaviour the oracle reproduces: the JSON scanner at the end of input,
+go-yaml on surrogate escapes and Go's Unicode tables, as kube-apiserver v1.37.2 shows them.
 
 Go's ``scanner.eof`` steps the state with a space before giving up, so a body cut inside an
 escape, a literal or a number is "invalid character ' ' in ..." and only a body cut
@@ -57,3 +57,12 @@ def test_apply_with_surrogate_escapes_is_refused_like_go_yaml() -> None:
         "error decoding patch: error converting YAML to JSON: yaml: "
         "found invalid Unicode character escape code"
     )
+
+
+def test_quoting_follows_gos_unicode_version() -> None:
+    """A character of Unicode 15.0 (Go 1.26's tables), unassigned in Python 3.11's, is
+    printable to kube-apiserver's strconv.Quote (seen on v1.37.2 in a patch error)."""
+    from conformance.spec.fielderrors import go_quote
+
+    assert go_quote("a\U00031350") == '"a\U00031350"'
+    assert go_quote("\U000e0080") == '"\\U000e0080"'

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from conformance.spec import fielderrors as fe
+from conformance.spec import gounicode
 from conformance.spec import status as st
 from conformance.spec.decode import DecodeResult, decode_body
 from conformance.spec.request import check_request
@@ -127,7 +128,7 @@ def _first(query: Mapping[str, Sequence[str]], key: str) -> str:
 
 
 def _go_is_print(ch: str) -> bool:
-    return ch == " " or unicodedata.category(ch)[0] in "LMNPS"
+    return ch == " " or gounicode.category(ch)[0] in "LMNPS"
 
 
 def validate_create_options(query: Mapping[str, Sequence[str]]) -> list[fe.FieldError]:

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import base64
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
+
+from conformance.spec import gounicode
 
 # Go ErrorType strings (the ``reason`` of a StatusCause).
 NOT_FOUND: Final = "FieldValueNotFound"
@@ -77,7 +78,7 @@ def _go_is_print(ch: str) -> bool:
     # Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and U+0020.
     if ch == " ":
         return True
-    return unicodedata.category(ch)[0] in "LMNPS"
+    return gounicode.category(ch)[0] in "LMNPS"
 
 
 def go_quote(s: str | bytes) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -38,6 +37,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from conformance.spec import fielderrors as fe
+from conformance.spec import gounicode
 from conformance.spec import status as st
 from conformance.spec.create import (
     UserInfo,
@@ -253,7 +253,7 @@ def manager_or_user_agent(field_manager: str, user_agent: str) -> str:
 
 
 def _is_print(ch: str) -> bool:
-    return ch == " " or unicodedata.category(ch)[0] in "LMNPS"
+    return ch == " " or gounicode.category(ch)[0] in "LMNPS"
 
 
 def _first(query: Mapping[str, Sequence[str]], key: str) -> str:
