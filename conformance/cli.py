@@ -158,6 +158,27 @@ def _parser() -> argparse.ArgumentParser:
         help="control plane: kube-apiserver's watch cache (off serves lists and watches "
         "straight from etcd; default on, as kube-apiserver)",
     )
+    run.add_argument(
+        "--storage",
+        choices=("etcd", "kine-sqlite", "kine-memory"),
+        default="etcd",
+        help="control plane: kube-apiserver's storage, etcd (default) or kine over SQLite "
+        "or memory (built by ci/kine/build.sh)",
+    )
+    run.add_argument(
+        "--kine-version",
+        metavar="vX.Y.Z",
+        default=None,
+        help="control plane on kine: the kine release (default: the one ci/kine pins; "
+        "build another with ci/kine/build.sh VERSION)",
+    )
+    run.add_argument(
+        "--expected-failures",
+        metavar="FILE",
+        default=None,
+        help="JSON list of triaged findings whose failures are reported as expected "
+        "(kine's own are built in; see README 'kine')",
+    )
     run.add_argument("--profile", choices=("kube-apiserver", "portable"), default="kube-apiserver")
     run.add_argument(
         "--examples",
@@ -514,6 +535,24 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
         if value
     }
     _check_faults(args.fault)
+    if kind != "controlplane" and (args.storage != "etcd" or args.kine_version):
+        raise CannotRun(f"--storage/--kine-version apply only to --target controlplane, not {kind}")
+    if args.kine_version and not args.storage.startswith("kine-"):
+        raise CannotRun("--kine-version applies only with --storage kine-sqlite or kine-memory")
+    if args.kine_version:
+        from conformance.targets.controlplane.kine import check_version
+
+        try:
+            check_version(args.kine_version)
+        except ValueError as e:
+            raise CannotRun(str(e)) from None
+    if args.expected_failures:
+        from conformance.targets.controlplane.findings import load_findings
+
+        try:
+            load_findings(args.expected_failures)
+        except ValueError as e:
+            raise CannotRun(str(e)) from None
     if kind == "kubeconfig":
         _check_contexts(args.kubeconfig, contexts)
     return TargetSpec(
@@ -525,6 +564,8 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
         http=args.http,
         signers=tuple(args.signer),
         watch_cache=args.watch_cache == "on",
+        storage=args.storage,
+        kine_version=args.kine_version,
     )
 
 
@@ -650,6 +691,12 @@ def _replay_prefix(args: argparse.Namespace) -> str:
     ):
         if value is not None:
             parts += [flag, str(value)]
+    if args.watch_cache != "on":
+        parts += ["--watch-cache", args.watch_cache]
+    if args.storage != "etcd":
+        parts += ["--storage", args.storage]
+    if args.kine_version:
+        parts += ["--kine-version", args.kine_version]
     if args.profile != "kube-apiserver":
         parts += ["--profile", args.profile]
     if args.examples != 25:
@@ -789,6 +836,12 @@ def _run_pytest(
     pytest_args += ["--csr-signer-timeout", str(signer_timeout)]
     if env.compaction:
         pytest_args += ["--csr-compaction", env.compaction]
+    if env.kind == "controlplane":
+        pytest_args += ["--csr-watch-cache", args.watch_cache, "--csr-storage", args.storage]
+        if args.kine_version:
+            pytest_args += ["--csr-kine-version", args.kine_version]
+    if args.expected_failures:
+        pytest_args += ["--csr-expected-failures", os.path.abspath(args.expected_failures)]
     if args.allow_node_subjects:
         pytest_args.append("--csr-allow-node-subjects")
     if args.seed is not None:
@@ -985,7 +1038,12 @@ def _write_invocation(args: argparse.Namespace, report_dir: str) -> None:
     for key, value in vars(args).items():
         if key in _NOT_REPLAYED:
             continue
-        if isinstance(value, str) and key in ("kubeconfig", "assets", "signer_ca"):
+        if isinstance(value, str) and key in (
+            "kubeconfig",
+            "assets",
+            "signer_ca",
+            "expected_failures",
+        ):
             value = os.path.abspath(value)
         if value is None or isinstance(value, (str, int, float, bool, list)):
             doc[key] = value
@@ -1041,6 +1099,7 @@ def _replay(args: argparse.Namespace) -> int:
     if other:
         run_args.target = "kubeconfig"
         run_args.fault, run_args.http, run_args.assets = [], False, None
+        run_args.storage, run_args.kine_version = "etcd", None
         for key in ("kubeconfig", "context", "user_context", "approver_context"):
             setattr(run_args, key, getattr(args, key))
         run_args.signer_context = args.signer_context

@@ -54,6 +54,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="on",
         help="control plane: kube-apiserver's watch cache",
     )
+    g.addoption(
+        "--csr-storage",
+        choices=("etcd", "kine-sqlite", "kine-memory"),
+        default="etcd",
+        help="control plane: kube-apiserver's storage",
+    )
+    g.addoption("--csr-kine-version", default=None, help="control plane on kine: the release")
+    g.addoption(
+        "--csr-expected-failures",
+        default=None,
+        help="JSON file of triaged findings whose failures are expected (besides kine's own)",
+    )
     g.addoption("--csr-fault", action="append", default=[], help="fault of the fake (repeatable)")
     g.addoption("--csr-http", action="store_true", default=False, help="fake over plain HTTP")
     g.addoption("--csr-profile", choices=PROFILES, default="kube-apiserver")
@@ -197,6 +209,7 @@ class _Recorder:
         self.running = ""
         self.stop: runstop.RunStopped | None = None
         self.internal_error = ""
+        self._loaded_findings: tuple[Any, ...] | None = None
 
     # -- session -------------------------------------------------------------------
 
@@ -221,6 +234,8 @@ class _Recorder:
             http=opt("--csr-http"),
             signers=tuple(opt("--csr-signer")),
             watch_cache=opt("--csr-watch-cache") == "on",
+            storage=opt("--csr-storage"),
+            kine_version=opt("--csr-kine-version"),
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -382,6 +397,8 @@ class _Recorder:
     ) -> Generator[None, Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
+        if report.when == "call" and self._expected_failure(item, call, report):
+            return
         # Hypothesis would write a source patch into the user's working directory; the
         # report carries the minimal example instead.
         report.__dict__.pop("_hypothesis_failing_examples", None)
@@ -435,6 +452,70 @@ class _Recorder:
         case.transcript = support.pop_failed_transcript(item.nodeid) or ""
         case.replay = self._replay(item, case)
 
+    def _findings(self) -> tuple[Any, ...]:
+        from conformance.targets.controlplane import findings
+
+        if self._loaded_findings is None:
+            extra: tuple[Any, ...] = ()
+            path = self.config.getoption("--csr-expected-failures")
+            if path:
+                try:
+                    extra = findings.load_findings(path)
+                except ValueError as e:
+                    raise pytest.UsageError(str(e)) from None
+            self._loaded_findings = (*findings.FINDINGS, *extra)
+        return self._loaded_findings
+
+    def _expected_failure(
+        self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> bool:
+        """A triaged finding's property: its failure is expected (reported as skipped,
+        with the finding's id), its pass is a failure ("expected failure passed"), as
+        pytest's strict xfail. True when the report was handled here."""
+        from conformance.targets.controlplane.findings import expected_failure
+        from conformance.targets.controlplane.kine import KINE_VERSION
+
+        opt = self.config.getoption
+        finding = expected_failure(
+            item.name,
+            opt("--csr-storage"),
+            opt("--csr-kine-version") or KINE_VERSION,
+            opt("--csr-watch-cache") == "on",
+            self._findings(),
+        )
+        if finding is None or runstop.stopped() is not None:
+            return False
+        if report.failed and call.excinfo is not None:
+            if call.excinfo.errisinstance(TargetError):
+                return False
+            raw = _message_line(call.excinfo.exconly())
+            if not finding.matches(raw):
+                return False  # a different failure than the one triaged: not masked
+            report.__dict__.pop("_hypothesis_failing_examples", None)
+            report.outcome = "skipped"
+            report.wasxfail = f"{finding.id}: {finding.title}"
+            case = self._case(item)
+            case.seconds += report.duration
+            case.outcome = "skipped"
+            case.message = f"expected failure {finding.id} ({finding.title}): {raw}"
+            case.details = report.longreprtext
+            case.transcript = support.pop_failed_transcript(item.nodeid) or ""
+            return True
+        if report.passed:
+            report.outcome = "failed"
+            why = (
+                f"expected failure passed: finding {finding.id} ({finding.title}) no longer "
+                "reproduces; remove it from the findings or narrow the releases it names"
+            )
+            report.longrepr = f"[XPASS(strict)] {why}"
+            case = self._case(item)
+            case.seconds += report.duration
+            case.outcome = "failed"
+            case.message = why
+            case.replay = self._replay(item, case)
+            return True
+        return False
+
     def _replay(self, item: pytest.Item, case: CaseResult) -> str:
         report_dir = self.config.getoption("--csr-report-dir")
         if case.reproduce and report_dir:
@@ -469,6 +550,14 @@ class _Recorder:
             or "none",
             "suite.version": suite_version(),
         }
+        if props["target.kind"] == "controlplane":
+            storage = self.config.getoption("--csr-storage")
+            if storage.startswith("kine-"):
+                from conformance.targets.controlplane.kine import KINE_VERSION
+
+                storage += f" (kine {self.config.getoption('--csr-kine-version') or KINE_VERSION})"
+            props["storage"] = storage
+            props["watch-cache"] = self.config.getoption("--csr-watch-cache")
         if self.session is not None:
             props["run-id"] = self.session.run_id
             props["server.version"] = self.session.server_version or "unknown"

@@ -200,7 +200,7 @@ def test_watch_from_a_compacted_version_is_one_expired_error(bookmarks: bool, le
     if problems:
         raise AssertionError("the ERROR event's Status differs:\n  " + "\n  ".join(problems))
     message = str(obj.get("message", ""))
-    from_storage = (session.compaction or "").startswith("etcd:")
+    from_storage = (session.compaction or "").startswith(("etcd:", "etcd-grpc:"))
     if session.exact and from_storage and message != listing.WATCH_EXPIRED_FROM_STORAGE:
         raise AssertionError(
             f"ERROR message {message!r}; a watch served from etcd says "

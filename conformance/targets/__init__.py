@@ -38,6 +38,10 @@ class TargetSpec:
     watch_cache: bool = True
     """Control plane: kube-apiserver's watch cache on (its default) or off (lists and
     watches straight from storage)."""
+    storage: str = "etcd"
+    """Control plane: where kube-apiserver keeps its data (etcd, kine-sqlite, kine-memory)."""
+    kine_version: str | None = None
+    """Control plane on kine: the kine release (None: the one ci/kine pins)."""
 
 
 @dataclass(frozen=True)
@@ -123,10 +127,14 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                 # setup-envtest archives carry no kube-controller-manager; run without it then.
                 kcm = os.path.join(assets, "kube-controller-manager")
                 plane = ControlPlane(
-                    assets, controller_manager=os.access(kcm, os.X_OK), watch_cache=spec.watch_cache
+                    assets,
+                    controller_manager=os.access(kcm, os.X_OK),
+                    watch_cache=spec.watch_cache,
+                    storage=spec.storage,
+                    **({"kine_version": spec.kine_version} if spec.kine_version else {}),
                 )
                 plane.start()
-            except (MissingAssets, ControlPlaneError) as e:
+            except (MissingAssets, ControlPlaneError, ValueError) as e:
                 lines = str(e).splitlines() or [type(e).__name__]
                 raise TargetStartError(lines[0]) from None
             try:
@@ -135,9 +143,16 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                     "controlplane",
                     path,
                     {r: r for r in ROLES},
-                    f"kube-apiserver {plane.version} at {plane.url} (assets {assets})",
+                    f"kube-apiserver {plane.version} at {plane.url} (assets {assets})"
+                    + _storage_note(plane.storage, plane.kine_version, spec.watch_cache),
                     signer_ca=plane.signing_ca_file,
-                    compaction=None if spec.watch_cache else f"etcd:{plane.etcd_url}",
+                    compaction=None if spec.watch_cache else plane.compaction,
                 )
             finally:
                 plane.stop()
+
+
+def _storage_note(storage: str, kine_version: str, watch_cache: bool) -> str:
+    """What the target description adds about storage, so reports name the subject."""
+    where = "etcd" if storage == "etcd" else f"{storage} (kine {kine_version})"
+    return f" on {where}, watch cache {'on' if watch_cache else 'off'}"

@@ -6,7 +6,9 @@ that travels from the command line to the pytest plugin (``--csr-compaction``):
 
 - ``fake:<url path>`` — the embedded fake's admin endpoint, called as the admin user;
 - ``etcd:<client url>`` — etcd's JSON gateway (``/v3/kv/compaction``), for the control
-  plane started from binaries, whose etcd listens on loopback.
+  plane started from binaries, whose etcd listens on loopback;
+- ``etcd-grpc:<client url>`` — etcd's gRPC ``Compact`` (``etcd_grpc``), for kine, which
+  serves no JSON gateway.
 
 Targets that cannot compact (any kubeconfig) give None, and properties that need it skip
 with that reason.
@@ -53,6 +55,10 @@ def compactor(how: str | None, admin: Callable[[], Client]) -> Callable[[], None
     scheme, _, where = how.partition(":")
     if scheme == "etcd":
         return lambda: compact_etcd(where)
+    if scheme == "etcd-grpc":
+        from conformance.targets import etcd_grpc
+
+        return lambda: etcd_grpc.compact(where)
     if scheme == "fake":
 
         def compact_fake() -> None:

@@ -5,8 +5,10 @@ Start-up order and why:
 1. PKI, token file and kubeconfigs are written to a private temp directory, and the
    token webhook (see ``token_webhook``) starts serving the roles in
    :data:`WEBHOOK_ROLES`, whose extra attributes the token file cannot hold.
-2. etcd starts; the API server is started only once etcd answers ``/health``, so a
-   broken etcd is reported as such instead of as an API server that never got ready.
+2. The storage starts: etcd, or kine (``storage="kine-sqlite"|"kine-memory"``, see
+   ``kine``); the API server is started only once etcd answers ``/health`` (kine: once
+   its gRPC port accepts connections), so a broken storage is reported as such instead
+   of as an API server that never got ready.
 3. kube-apiserver starts; we poll ``/readyz`` as admin until it says ok.
 4. kube-controller-manager is spawned right away, so its informers sync while we
    create the RBAC below; we never wait for it to become ready, since only the
@@ -22,6 +24,7 @@ import contextlib
 import logging
 import secrets
 import shutil
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +44,7 @@ from conformance.targets.controlplane.assets import (
     check_binaries,
 )
 from conformance.targets.controlplane.errors import ControlPlaneError
+from conformance.targets.controlplane.kine import KINE, KINE_VERSION, STORAGES, find_kine, kine_argv
 from conformance.targets.controlplane.kubeconfig import (
     kubeconfig_dict,
     webhook_kubeconfig_dict,
@@ -72,7 +76,7 @@ class _PortClash(Exception):
 
 
 class ControlPlane:
-    """etcd + kube-apiserver (+ kube-controller-manager) on loopback, for one run."""
+    """etcd or kine + kube-apiserver (+ kube-controller-manager) on loopback, for one run."""
 
     def __init__(
         self,
@@ -81,7 +85,11 @@ class ControlPlane:
         controller_manager: bool = True,
         log_dir: str | None = None,
         watch_cache: bool = True,
+        storage: str = "etcd",
+        kine_version: str = KINE_VERSION,
     ) -> None:
+        if storage not in STORAGES:
+            raise ValueError(f"unknown storage {storage!r}; choose one of {', '.join(STORAGES)}")
         needed = (*REQUIRED, KUBE_CONTROLLER_MANAGER) if controller_manager else REQUIRED
         if controller_manager:
             source = "needed for signing; pass controller_manager=False to run without it"
@@ -91,7 +99,11 @@ class ControlPlane:
         self.assets_dir = Path(assets_dir)
         self.controller_manager = controller_manager
         self.watch_cache = watch_cache
+        self.storage = storage
+        self.kine_version = kine_version
+        self.kine_binary = None if storage == "etcd" else find_kine(kine_version, assets_dir)
         self.etcd_url: str | None = None
+        """Where kube-apiserver's --etcd-servers points: etcd's client URL, or kine's."""
         self.log_dir = Path(log_dir) if log_dir else None
         self.timings: dict[str, float] = {}
         """Seconds from the start of ``start()`` to each milestone, for reports."""
@@ -140,6 +152,16 @@ class ControlPlane:
     def pids(self) -> list[int]:
         """Process ids of the children, for checks that nothing outlives ``stop``."""
         return [p.pid for p in (self._etcd, self._apiserver, self._kcm) if p is not None]
+
+    @property
+    def compaction(self) -> str | None:
+        """How to compact the storage on demand (``conformance.targets.compaction``):
+        etcd by its JSON gateway; kine has no gateway, only etcd's gRPC Compact."""
+        if self.etcd_url is None:
+            return None
+        if self.storage == "etcd":
+            return f"etcd:{self.etcd_url}"
+        return f"etcd-grpc:{self.etcd_url}"
 
     @property
     def temp_dir(self) -> str | None:
@@ -216,7 +238,10 @@ class ControlPlane:
         logs = self.log_dir or self._tmp / "logs"
         logs.mkdir(parents=True, exist_ok=True)
 
-        etcd_url = self._start_etcd(logs, deadline)
+        if self.kine_binary is None:
+            etcd_url = self._start_etcd(logs, deadline)
+        else:
+            etcd_url = self._start_kine(self.kine_binary, logs, deadline)
         self.etcd_url = etcd_url
         self._mark("etcd_healthy", t0)
 
@@ -322,6 +347,27 @@ class ControlPlane:
                 time.sleep(_POLL_SECONDS)
         finally:
             pool.clear()
+
+    def _start_kine(self, binary: Path, logs: Path, deadline: float) -> str:
+        """kine on a free loopback port, its SQLite database in this run's temp dir; up
+        once the port accepts connections (kine serves only gRPC there, no /health)."""
+        assert self._tmp is not None
+        data = self._tmp / "kine"
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir()
+        port = free_port()
+        argv = kine_argv(binary, self.storage, port, data)
+        self._etcd = Process(KINE, argv, logs / "kine.log")
+        while True:
+            self._check_alive(self._etcd)
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", port), timeout=1.0),
+            ):
+                return f"http://127.0.0.1:{port}"
+            if time.monotonic() > deadline:
+                self._fail(self._etcd, f"did not accept connections on port {port} in time")
+            time.sleep(_POLL_SECONDS)
 
     def _apiserver_argv(self, port: int, etcd_url: str) -> list[str]:
         assert self._tmp is not None and self._pki is not None
