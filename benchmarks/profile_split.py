@@ -12,7 +12,7 @@ one concern, by the deepest frame that marks one:
 - **waiting on server**: the client blocked in a socket or TLS read, i.e. the server's
   time (for the embedded fake this includes the fake thread competing for the GIL);
 - **hypothesis engine**: generation bookkeeping, shrinking, the example database;
-- **other**: pytest, fixtures, clean-up, start-up, the property bodies themselves.
+- **other**: start-up (imports), pytest, fixtures, clean-up, the property bodies.
 
 Samples of the embedded fake's thread that are not idle are counted separately (the
 fake's own CPU). The run's own counters (``http.requests``, ``http.seconds`` in
@@ -65,6 +65,8 @@ def classify(frames: list[tuple[str, str]]) -> str:
     concern: str | None = None
     in_client = False
     for func, path in frames:
+        if func == "_find_and_load":  # importing a module: start-up, whatever it runs
+            return "other"
         if path.startswith("strategies/") or func in ("ConjectureData.draw", "DataObject.draw"):
             concern = "drawing"
         elif path.startswith("conformance/spec/") or path in (
