@@ -565,6 +565,17 @@ class _Recorder:
             props["http.requests"] = str(t.requests)
             props["http.seconds"] = f"{t.request_seconds:.2f}"
         cases = list(self.cases.values())
+        if self.stop is not None and not cases:  # stopped before collection finished
+            cases = [
+                CaseResult(
+                    name="run",
+                    classname="csr-conformance.setup",
+                    nodeid="setup",
+                    outcome="error",
+                    message=f"not run: {self.stop.reason}",
+                    concern="setup",
+                )
+            ]
         if self.setup_error is not None and not cases:
             cases = [
                 CaseResult(

@@ -201,23 +201,24 @@ def test_max_time_stops_the_run_with_a_complete_report(served: Served, tmp_path:
         "-k",
         f"{LONG_PROPERTY} or test_get_returns_the_created_object",
         "--max-time",
-        "6s",
+        "30s",
     )
     _, err = run.communicate(timeout=90)
     took = time.monotonic() - started
     assert run.returncode == EXIT_BUDGET, err
-    assert took < 90, f"a 6 s budget took {took:.0f}s"  # a hang detector, not a speed test
-    assert "time budget spent (--max-time 6s)" in err
+    assert took < 240, f"a 30 s budget took {took:.0f}s"  # a hang detector, not a speed test
+    budget = "time budget spent (--max-time 30s)"
+    assert budget in err
     data = _check_aftermath(served, foreign, report)
     outcomes = {c["name"]: (c["outcome"], c["message"]) for c in data["cases"]}
-    budget = "time budget spent (--max-time 6s)"
-    assert outcomes == {
-        "test_get_returns_the_created_object_on_every_endpoint": (
-            "error",
-            f"not finished: {budget} while it ran",
-        ),
-        LONG_PROPERTY: ("error", f"not run: {budget}"),
-    }
+    assert set(outcomes) == {"test_get_returns_the_created_object_on_every_endpoint", LONG_PROPERTY}
+    # the one that was running is marked so; what finished keeps its outcome; the rest
+    # did not run (which of the two was running depends on the machine's speed)
+    cut = [n for n, (o, m) in outcomes.items() if m == f"not finished: {budget} while it ran"]
+    assert len(cut) == 1
+    for name, (outcome, message) in outcomes.items():
+        assert outcome in ("passed", "error"), (name, outcome)
+        assert outcome == "passed" or budget in message, (name, message)
 
 
 def test_a_crash_of_the_runner_still_reports_and_cleans_up(served: Served, tmp_path: Path) -> None:
