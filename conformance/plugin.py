@@ -518,7 +518,9 @@ class _Recorder:
 
     def _replay(self, item: pytest.Item, case: CaseResult) -> str:
         report_dir = self.config.getoption("--csr-report-dir")
-        if case.reproduce and report_dir:
+        # A stored blob replays only through @given's own wrapper; a state machine run by
+        # run_state_machine_as_test has none, so it gets the rerun command instead.
+        if case.reproduce and report_dir and hasattr(getattr(item, "obj", None), "hypothesis"):
             return replay_command(report_dir, item.nodeid)
         base = self.config.getoption("--csr-replay") or f"{cli_command()} run"
         seed = self.config.getoption("--csr-seed")
