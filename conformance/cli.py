@@ -1063,7 +1063,8 @@ def _replay(args: argparse.Namespace) -> int:
             inv: dict[str, typing.Any] = json.load(f)
     except (OSError, ValueError):
         inv = {}
-    cases = [c for c in data["cases"] if c.get("reproduce")]
+    # Only failures whose report printed a replay command carry a replayable example.
+    cases = [c for c in data["cases"] if c.get("reproduce") and " replay " in str(c.get("replay"))]
     if args.test:
         cases = [
             c
