@@ -1037,9 +1037,11 @@ SCENARIOS: dict[str, Scenario] = {
 def test_every_fault_has_a_scenario() -> None:
     from test_fake_sensitivity import SENSITIVITY_SCENARIOS
     from test_fake_update import UPDATE_SCENARIOS
+    from test_fake_watch import WATCH_SCENARIOS
     from test_signer_fake import SIGNER_FAULTS  # one shared scenario, test_signer_fake
 
     covered = set(SCENARIOS) | set(UPDATE_SCENARIOS) | set(SENSITIVITY_SCENARIOS)
+    covered |= set(WATCH_SCENARIOS)
     assert covered | set(SIGNER_FAULTS) == set(FAULTS)
 
 

@@ -39,7 +39,8 @@ def manifest(name: str, labels: dict[str, str]) -> dict[str, Any]:
 
 
 def _blank_ages(text: str) -> str:
-    return "\n".join(_AGE.sub("<age>", line).rstrip() for line in text.splitlines())
+    # Ages differ between runs and so do the column widths kubectl pads them to.
+    return "\n".join(" ".join(_AGE.sub("<age>", line).split()) for line in text.splitlines())
 
 
 def _watch(kubectl: Kubectl, *args: str) -> subprocess.Popen[str]:

@@ -208,10 +208,12 @@ async def serve_watch(
     try:
         await resp.prepare(request)
         stream = watch_faults.Stream(call.faults)
+        sends: list[tuple[tuple[str, dict[str, Any]], Event | None]]
         if start is None:
-            sends = [(ADDED, e.object) for e in backlog if selectors.matches(e.object)]
+            sends = [((ADDED, e.object), None) for e in backlog if selectors.matches(e.object)]
         else:
-            sends = [c for c in (convert(e, selectors) for e in backlog) if c is not None]
+            converted = ((convert(e, selectors), e) for e in backlog)
+            sends = [(c, e) for c, e in converted if c is not None]
         for kind, obj in stream.backlog(sends):
             await resp.write(framer.frame(kind, obj))
         if initial and opts.allow_bookmarks and not watch_faults.no_initial_end(call.faults):

@@ -47,9 +47,9 @@ class Stream:
         self.modified_seen = 0
         self.first_rv: int | None = None
 
-    def backlog(self, sends: list[Send]) -> Iterator[Send]:
-        for send in sends:
-            yield from self._bend(send, None)
+    def backlog(self, sends: list[tuple[Send, Event | None]]) -> Iterator[Send]:
+        for send, event in sends:
+            yield from self._bend(send, event)
 
     def live(self, send: Send | None, event: Event) -> Iterator[Send]:
         if send is None:
