@@ -64,7 +64,7 @@ from conformance.spec.signing import (
 
 NO_SIGNER: Final = "(none)"
 """The parameter when no signer applies; every property skips with the reason."""
-GRACE_SECONDS: Final = 1.0
+GRACE_SECONDS: Final = 0.5
 """Extra observation after the barrier, for signers that work on several requests at once."""
 WATCH_SLACK: Final = 5.0
 """Seconds a watch's socket may stay silent beyond the wait it serves."""
