@@ -7,6 +7,7 @@ server would use instead; with no fault active it returns its input unchanged.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from conformance.spec import listing
 from conformance.spec.selectors import (
@@ -17,6 +18,37 @@ from conformance.spec.selectors import (
     ListSelectors,
 )
 from conformance.targets.fake.faults import ActiveFaults
+
+
+def honours_field_selector(faults: ActiveFaults) -> bool:
+    """``ignore-field-selector``: no filtering by fields, and no 400 for unsupported ones."""
+    return not faults.on("ignore-field-selector")
+
+
+def snapshot_rv(faults: ActiveFaults, token_rv: int, current: int) -> int:
+    """``pages-from-different-snapshots``: a continued list reads the current state."""
+    return current if faults.on("pages-from-different-snapshots") else token_rv
+
+
+def order(faults: ActiveFaults, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``unsorted-list``: items in reverse name order."""
+    return list(reversed(items)) if faults.on("unsorted-list") else items
+
+
+def limit(faults: ActiveFaults, asked: int) -> int:
+    """``list-ignores-limit``: everything in one page."""
+    return 0 if faults.on("list-ignores-limit") else asked
+
+
+def envelope(faults: ActiveFaults, body: dict[str, Any], empty: bool) -> dict[str, Any]:
+    """``list-without-kind`` drops kind and apiVersion; ``empty-list-null-items`` sends
+    ``items: null`` for an empty list."""
+    if faults.on("list-without-kind"):
+        body.pop("kind", None)
+        body.pop("apiVersion", None)
+    if empty and faults.on("empty-list-null-items"):
+        body["items"] = None
+    return body
 
 
 def selectors(faults: ActiveFaults, chosen: ListSelectors) -> ListSelectors:

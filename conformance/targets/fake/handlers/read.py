@@ -86,16 +86,13 @@ def selectors_for(call: Call, *, honour_field_selector: bool = True) -> ListSele
 
 def list_body(call: Call, rv: int, items: list[dict[str, Any]]) -> dict[str, Any]:
     """The CertificateSigningRequestList envelope (faults may bend its shape)."""
-    body: dict[str, Any] = {}
-    if not call.faults.on("list-without-kind"):
-        body["kind"] = st.LIST_KIND
-        body["apiVersion"] = st.API_VERSION
-    body["metadata"] = {"resourceVersion": str(rv)}
-    if not items and call.faults.on("empty-list-null-items"):
-        body["items"] = None
-    else:
-        body["items"] = [list_item(o) for o in items]
-    return body
+    body: dict[str, Any] = {
+        "kind": st.LIST_KIND,
+        "apiVersion": st.API_VERSION,
+        "metadata": {"resourceVersion": str(rv)},
+        "items": [list_item(o) for o in items],
+    }
+    return list_faults.envelope(call.faults, body, empty=not items)
 
 
 async def list_(call: Call) -> web.StreamResponse:
@@ -123,7 +120,9 @@ async def list_(call: Call) -> web.StreamResponse:
     try:
         selectors = list_faults.selectors(
             call.faults,
-            selectors_for(call, honour_field_selector=not call.faults.on("ignore-field-selector")),
+            selectors_for(
+                call, honour_field_selector=list_faults.honours_field_selector(call.faults)
+            ),
         )
     except SelectorError as e:
         return respond(call.request, 400, st.bad_request(str(e)))
@@ -167,8 +166,7 @@ async def read_list(
         point = listing.decode_continue(opts.continue_token)
         start, snapshot_rv = point.start, point.rv
         await _wait_for(call, snapshot_rv)
-        if call.faults.on("pages-from-different-snapshots"):
-            snapshot_rv = store.resource_version
+        snapshot_rv = list_faults.snapshot_rv(call.faults, snapshot_rv, store.resource_version)
         try:
             objects = store.state_at(snapshot_rv)
         except TooOld:
@@ -193,10 +191,8 @@ async def read_list(
                 listing.expired(listing.too_old_message(e.requested, e.oldest))
             ) from None
     matching = [o for o in objects if selectors.matches(o)]
-    if call.faults.on("unsorted-list"):
-        matching.reverse()
-    if call.faults.on("list-ignores-limit"):
-        limit = 0
+    matching = list_faults.order(call.faults, matching)
+    limit = list_faults.limit(call.faults, limit)
     page = listing.page(
         matching, rv=snapshot_rv, limit=limit, start=start, selective=not selectors.empty
     )

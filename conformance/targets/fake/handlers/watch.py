@@ -143,7 +143,9 @@ class _Framer:
 def _watch_selectors(call: Call, name: str | None) -> ListSelectors:
     from conformance.targets.fake.handlers.read import selectors_for
 
-    chosen = selectors_for(call, honour_field_selector=not call.faults.on("ignore-field-selector"))
+    chosen = selectors_for(
+        call, honour_field_selector=list_faults.honours_field_selector(call.faults)
+    )
     if name is not None:
         pinned = (*chosen.fields.terms, FieldTerm("metadata.name", name, True))
         chosen = ListSelectors(chosen.labels, FieldSelector(pinned))
