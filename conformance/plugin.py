@@ -489,7 +489,7 @@ class _Recorder:
             if call.excinfo.errisinstance(TargetError):
                 return False
             raw = _message_line(call.excinfo.exconly())
-            if not finding.matches(raw):
+            if not finding.matches(raw) and not finding.matches(report.longreprtext):
                 return False  # a different failure than the one triaged: not masked
             report.__dict__.pop("_hypothesis_failing_examples", None)
             report.outcome = "skipped"

@@ -47,11 +47,36 @@ class Finding:
             and (self.watch_cache is None or self.watch_cache == watch_cache)
         )
 
-    def matches(self, message: str) -> bool:
-        return re.search(self.message, message) is not None
+    def matches(self, text: str) -> bool:
+        """Whether a failure's message or rendered details show this finding."""
+        return re.search(self.message, text) is not None
 
 
-FINDINGS: Final[tuple[Finding, ...]] = ()
+_KINE_SQLITE: Final = frozenset({"kine-sqlite"})
+_KINE_TRIAGED: Final = frozenset({"v0.17.3", "v0.17.5"})
+"""The releases each finding was reproduced on (kube-apiserver v1.37.2)."""
+
+FINDINGS: Final[tuple[Finding, ...]] = (
+    Finding(
+        id="KINE-1",
+        title="a continue token from compacted history still lists (200, not 410 Expired)",
+        test="test_a_continue_token_from_compacted_history_is_410",
+        message=r"a compacted continue token gave HTTP 200",
+        storages=_KINE_SQLITE,
+        kine_versions=_KINE_TRIAGED,
+        watch_cache=False,
+        upstream="https://github.com/k3s-io/k3s/issues/11774",
+    ),
+    Finding(
+        id="KINE-2",
+        title="concurrent creates are answered with another write's revision",
+        test="test_concurrent_writers_are_seen_in_one_order_by_every_watcher",
+        message=r"watch guarantee 'reliable' broken by watcher \d+ .*: missing ADDED ",
+        storages=_KINE_SQLITE,
+        kine_versions=_KINE_TRIAGED,
+        watch_cache=False,
+    ),
+)
 
 
 def expected_failure(
