@@ -14,14 +14,16 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conformance import runstop
 from conformance.client import Breaker, Client, Connection, TargetError, Transcript
 from conformance.identities import ADMIN
-from conformance.targets import TargetEnv
+
+if TYPE_CHECKING:  # the session is handed an opened target; it never opens one itself
+    from conformance.targets import TargetEnv
 
 RUN_LABEL = "csr-conformance.io/run"
 EXAMPLE_LABEL = "csr-conformance.io/example"
@@ -50,7 +52,7 @@ class Session:
     timeout: float = 30.0
     server_version: str | None = None
     compaction: str | None = None
-    """How the target compacts its history on demand (``conformance.targets.compaction``)."""
+    """How the target compacts its history on demand (``conformance.compaction``)."""
     _clients: dict[str, Client] = field(default_factory=dict)
     _identities: dict[str, Identity] = field(default_factory=dict)
     _example_seq: int = 0
@@ -104,7 +106,7 @@ class Session:
 
     def compact(self) -> None:
         """Make the target forget its history now; skips the calling test where it cannot."""
-        from conformance.targets.compaction import compactor
+        from conformance.compaction import compactor
 
         run = compactor(self.compaction, lambda: self.client(ADMIN))
         if run is None:

@@ -89,7 +89,7 @@ def _kine_or_skip(version: str = KINE_VERSION) -> str:
 
 @pytest.mark.parametrize("storage", ["kine-sqlite", "kine-memory"])
 def test_the_control_plane_runs_on_kine_and_compacts_it(storage: str) -> None:
-    from conformance.targets.compaction import compactor
+    from conformance.compaction import compactor
 
     _kine_or_skip()
     spec = TargetSpec(kind="controlplane", watch_cache=False, storage=storage)

@@ -266,7 +266,7 @@ _RULE_LIST: Final[tuple[Rule, ...]] = (
     Rule(
         "CSR-WATCH-START",
         "§8.2",
-        "A watch without resourceVersion, or from \"0\", first sends ADDED for every match; "
+        'A watch without resourceVersion, or from "0", first sends ADDED for every match; '
         "from N it sends exactly the changes after N",
     ),
     Rule(

@@ -34,37 +34,15 @@ from conformance.spec import fielderrors as fe
 from conformance.spec.goenc import CorruptInputError, b64decode, pem_decode
 from conformance.spec.request import validate_request
 from conformance.spec.signer import validate_csr_signer_name
+from conformance.wire.schema import KEY_USAGES
 
 # ---------------------------------------------------------------------------
 # constants
 # ---------------------------------------------------------------------------
 
-VALID_USAGES: Final[tuple[str, ...]] = (
-    "any",
-    "cert sign",
-    "client auth",
-    "code signing",
-    "content commitment",
-    "crl sign",
-    "data encipherment",
-    "decipher only",
-    "digital signature",
-    "email protection",
-    "encipher only",
-    "ipsec end system",
-    "ipsec tunnel",
-    "ipsec user",
-    "key agreement",
-    "key encipherment",
-    "microsoft sgc",
-    "netscape sgc",
-    "ocsp signing",
-    "s/mime",
-    "server auth",
-    "signing",
-    "timestamping",
-)
-"""The 23 usages, sorted as Go's ``sets.String.List()`` sorts them (byte order)."""
+VALID_USAGES: Final[tuple[str, ...]] = KEY_USAGES
+"""The 23 usages, sorted as Go's ``sets.String.List()`` sorts them (byte order); the
+schema states them once (``conformance.wire.schema.KEY_USAGES``)."""
 
 _VALID_USAGE_SET: Final = frozenset(VALID_USAGES)
 

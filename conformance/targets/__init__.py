@@ -56,7 +56,7 @@ class TargetEnv:
     signer_ca: str | None = None
     """PEM file of the CA the target's own signer issues from (fake, control plane)."""
     compaction: str | None = None
-    """How to make the target forget its history now (see ``conformance.targets.compaction``);
+    """How to make the target forget its history now (see ``conformance.compaction``);
     None where it cannot. Properties of "too old" answers (410) need it."""
 
 
@@ -80,7 +80,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
     with tempfile.TemporaryDirectory(prefix="csr-conformance-") as tmp:
         path = os.path.join(tmp, "kubeconfig")
         if spec.kind == "fake":
-            from conformance.targets.compaction import FAKE_PATH
+            from conformance.compaction import FAKE_PATH
             from conformance.targets.fake import FakeConfig, FakeServer
             from conformance.targets.fake.signing_ca import SignerConfig
 

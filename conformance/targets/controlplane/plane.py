@@ -155,7 +155,7 @@ class ControlPlane:
 
     @property
     def compaction(self) -> str | None:
-        """How to compact the storage on demand (``conformance.targets.compaction``):
+        """How to compact the storage on demand (``conformance.compaction``):
         etcd by its JSON gateway; kine has no gateway, only etcd's gRPC Compact."""
         if self.etcd_url is None:
             return None
