@@ -29,7 +29,9 @@ ROOT = Path(__file__).parents[1]
 
 def test_the_pinned_version_is_the_one_ci_kine_builds() -> None:
     go_mod = (ROOT / "ci" / "kine" / "go.mod").read_text()
-    assert re.search(rf"^\tgithub\.com/k3s-io/kine {re.escape(KINE_VERSION)}( //.*)?$", go_mod, re.M)
+    assert re.search(
+        rf"^\tgithub\.com/k3s-io/kine {re.escape(KINE_VERSION)}( //.*)?$", go_mod, re.M
+    )
 
 
 def test_kine_listens_on_loopback_only_without_metrics(tmp_path: Path) -> None:
