@@ -262,7 +262,15 @@ def test_bookmarks_never_go_back_and_carry_only_a_resource_version(
             player.request_pem = pem
             for i in range(writes):
                 player.write(Step("create", i, (0, None)))
-            events = w.collect(quiet=1.5, limit=4)
+            # Until a bookmark follows the writes' events (the fake sends one within a
+            # second), or 3 s pass without one (kube-apiserver's come once a minute).
+            events = []
+            added = 0
+            for event in w.until(lambda e: False, limit=3.0):
+                events.append(event)
+                added += event.type == "ADDED"
+                if event.type == "BOOKMARK" and added >= writes:
+                    break
     watcher = Watcher(
         label="watcher with allowWatchBookmarks",
         start=str(list_rv),
