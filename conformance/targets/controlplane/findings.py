@@ -74,7 +74,6 @@ FINDINGS: Final[tuple[Finding, ...]] = (
         message=r"watch guarantee 'reliable' broken by watcher \d+ .*: missing ADDED ",
         storages=_KINE_SQLITE,
         kine_versions=_KINE_TRIAGED,
-        watch_cache=False,
     ),
 )
 
