@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from conformance import checks
 from conformance.client import Response
 from conformance.client.watch import open_watch
-from conformance.history import Watcher, bookmarkable, check_history, render, rv_of
+from conformance.history import Watcher, bookmarkable, rv_of
 from conformance.identities import ADMIN
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
@@ -68,9 +68,7 @@ def _play(plan: Plan, pem: bytes) -> None:
                     player.drain()
         finally:
             player.close()
-        violations = check_history(player.history)
-        if violations:
-            raise AssertionError(render(player.history, violations))
+        player.judge()
 
 
 @given(plan=plans(), pem=request_pems())
@@ -124,9 +122,7 @@ def test_concurrent_writers_are_seen_in_one_order_by_every_watcher(
             player.drain()
         finally:
             player.close()
-        violations = check_history(player.history)
-        if violations:
-            raise AssertionError(render(player.history, violations))
+        player.judge()
 
 
 @given(plan=plans(max_objects=3, max_steps=6, max_watchers=1), pem=request_pems())

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conformance.client import Client, Response, csr_path
 from conformance.client.watch import WatchStream, open_watch
-from conformance.history import Change, History, Watcher, rv_of
+from conformance.history import Change, History, Watcher, check_history, render, rv_of
 from conformance.session import EXAMPLE_LABEL, Session
 from conformance.spec import listing
 from conformance.spec.selectors import parse_list_selectors
@@ -302,3 +302,9 @@ class Player:
     def close(self) -> None:
         for _w, stream in self.streams:
             stream.close()
+
+    def judge(self) -> None:
+        """Every watch guarantee over the recorded history; the failure shows the history."""
+        violations = check_history(self.history)
+        if violations:
+            raise AssertionError(render(self.history, violations))

@@ -202,47 +202,26 @@ def watch_resource_version_error(text: str) -> st.Status:
     field error, unlike a list's 400 (confirmed on the real binary)."""
     quoted = fe.go_quote(text)
     why = "value out of range" if text.isascii() and text.isdigit() else "invalid syntax"
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": f"resourceVersion: Invalid value: {quoted}: strconv.ParseUint: parsing "
-        f"{quoted}: {why}",
-        "code": 500,
-    }
+    message = (
+        f"resourceVersion: Invalid value: {quoted}: strconv.ParseUint: parsing {quoted}: {why}"
+    )
+    return st.failure(500, "", message)
 
 
 def too_large(requested: int, current: int) -> st.Status:
     """504 for a read newer than the server has (after it waited a little)."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": f"Timeout: Too large resource version: {requested}, current: {current}",
-        "reason": "Timeout",
-        "details": {
-            "causes": [
-                {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
-            ],
-            "retryAfterSeconds": 1,
-        },
-        "code": 504,
-    }
+    cause = {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+    return st.failure(
+        504,
+        "Timeout",
+        f"Timeout: Too large resource version: {requested}, current: {current}",
+        {"causes": [cause], "retryAfterSeconds": 1},
+    )
 
 
 def expired(message: str) -> st.Status:
     """410 Expired: a read or watch from history the server no longer has."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": "Expired",
-        "code": 410,
-    }
+    return st.failure(410, "Expired", message)
 
 
 def too_old_message(requested: int, oldest: int) -> str:

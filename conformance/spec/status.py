@@ -71,6 +71,12 @@ def _status(
     return body
 
 
+def failure(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> Status:
+    """A Failure Status with exactly the fields given (empty ones are left out, as Go's
+    omitempty does): the builder every error body of the oracle goes through."""
+    return _status(code, reason, message, details)
+
+
 def _details(
     name: str = "",
     group: str = "",
