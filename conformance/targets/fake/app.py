@@ -16,8 +16,8 @@ from typing import Final, Literal
 
 from aiohttp import web
 
-from conformance.spec import status as st
 from conformance.compaction import FAKE_PATH
+from conformance.spec import status as st
 from conformance.targets.fake.authz import authorize, forbidden_status
 from conformance.targets.fake.context import STATE_KEY, Call, ServerState
 from conformance.targets.fake.handlers import create as create_handlers
