@@ -359,7 +359,7 @@ _LABELS: Final = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES),
     pem=request_pems(),
 )
 @rules("CSR-SEL-LABEL", "CSR-WATCH-FILTER")
-def test_label_selectors_select_exactly_the_matching_objects(
+def test_label_selectors_select_exactly_on_list_and_watch(
     labels: list[dict[str, str]], selector: str, pem: bytes
 ) -> None:
     """A list and a watch with any label selector return exactly the objects the selector
