@@ -17,7 +17,7 @@ import queue
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -240,7 +240,9 @@ class WatchStream:
                 return out
             out.append(event)
 
-    def until(self, predicate: Any, *, limit: float) -> Iterator[WatchEvent]:
+    def until(
+        self, predicate: Callable[[WatchEvent], bool], *, limit: float
+    ) -> Iterator[WatchEvent]:
         """Events until one satisfies ``predicate`` (inclusive) or ``limit`` seconds pass."""
         end = time.monotonic() + limit
         while True:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conformance import checks
 from conformance.client import Response
-from conformance.client.watch import open_watch
+from conformance.client.watch import WatchEvent, open_watch
 from conformance.history import Watcher, bookmarkable, rv_of
 from conformance.identities import ADMIN
 from conformance.properties.support import checks as rules
@@ -261,12 +261,14 @@ def test_bookmarks_never_go_back_and_carry_only_a_resource_version(
             # Until a bookmark follows the writes' events (the fake sends one within a
             # second), or 3 s pass without one (kube-apiserver's come once a minute).
             events = []
-            added = 0
-            for event in w.until(lambda e: False, limit=3.0):
+
+            def settled(event: WatchEvent) -> bool:
                 events.append(event)
-                added += event.type == "ADDED"
-                if event.type == "BOOKMARK" and added >= writes:
-                    break
+                added = sum(e.type == "ADDED" for e in events)
+                return event.type == "BOOKMARK" and added >= writes
+
+            for _ in w.until(settled, limit=3.0):
+                pass
     watcher = Watcher(
         label="watcher with allowWatchBookmarks",
         start=str(list_rv),

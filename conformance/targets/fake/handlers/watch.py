@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from typing import Any, Final
 
 from aiohttp import web
@@ -248,7 +247,6 @@ async def _follow(
     period = call.state.bookmark_seconds
     next_mark = loop.time() + period
     marked = position
-    write: Callable[[str, dict[str, Any]], bytes] = framer.frame
     while True:
         now = loop.time()
         if now >= deadline:
@@ -263,11 +261,11 @@ async def _follow(
                 next_mark = loop.time() + period
                 rv = stream.bookmark_rv(position, marked)
                 marked = max(marked, rv)
-                await resp.write(write(BOOKMARK, bookmark_object(rv)))
+                await resp.write(framer.frame(BOOKMARK, bookmark_object(rv)))
             continue
         if event.resource_version <= position:
             continue
         position = event.resource_version
         converted = convert(event, selectors)
         for kind, obj in stream.live(converted, event):
-            await resp.write(write(kind, obj))
+            await resp.write(framer.frame(kind, obj))
