@@ -156,8 +156,8 @@ def test_built_in_findings_are_well_formed() -> None:
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     names = set(property_rules())
-    ids = [f.id for f in FINDINGS]
-    assert len(ids) == len(set(ids))
+    keys = [(f.id, f.test) for f in FINDINGS]
+    assert len(keys) == len(set(keys))
     for f in FINDINGS:
         assert f.test in names, f.id
         assert f.storages is not None and f.storages <= set(STORAGES) - {"etcd"}, f.id
