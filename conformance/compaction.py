@@ -56,7 +56,7 @@ def compactor(how: str | None, admin: Callable[[], Client]) -> Callable[[], None
     if scheme == "etcd":
         return lambda: compact_etcd(where)
     if scheme == "etcd-grpc":
-        from conformance.targets import etcd_grpc
+        from conformance import etcd_grpc
 
         return lambda: etcd_grpc.compact(where)
     if scheme == "fake":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.etcd_grpc import compaction_request, fields, range_request
 from conformance.targets import TargetSpec, open_target
 from conformance.targets.controlplane import ControlPlaneError, MissingAssets, find_assets
 from conformance.targets.controlplane.kine import (
@@ -22,7 +23,6 @@ from conformance.targets.controlplane.kine import (
     find_kine,
     kine_argv,
 )
-from conformance.targets.etcd_grpc import compaction_request, fields, range_request
 
 ROOT = Path(__file__).parents[1]
 

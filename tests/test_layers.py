@@ -1,0 +1,43 @@
+"""The layer contract in pyproject.toml holds, and it is enforced: the same check fails
+as soon as a lower layer imports a higher one (here the oracle importing the plugin)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+LINT = Path(sys.executable).with_name("lint-imports")
+pytestmark = pytest.mark.skipif(not LINT.exists(), reason="import-linter is not installed")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT), "--no-cache"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+    )
+
+
+def test_the_layers_hold() -> None:
+    proc = _lint(ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_a_lower_layer_importing_a_higher_one_fails_the_lint(tmp_path: Path) -> None:
+    for name in ("conformance", "strategies", "reports"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    status = tmp_path / "conformance" / "spec" / "status.py"
+    status.write_text(status.read_text() + "\nimport conformance.plugin  # noqa: E402,F401\n")
+    proc = _lint(tmp_path)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "conformance.spec is not allowed to import conformance.plugin" in proc.stdout
