@@ -319,6 +319,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[], metavar="NAME")
     _signer_arguments(serve)
     serve.add_argument(
+        "--log-requests",
+        action="store_true",
+        help="print one line per request on stderr: method, path, user, status, time",
+    )
+    serve.add_argument(
+        "--bookmark-seconds",
+        type=_positive_float,
+        default=60.0,
+        metavar="S",
+        help="how often a watch that allows bookmarks gets one (default 60, as kube-apiserver)",
+    )
+    serve.add_argument(
         "--signer-ca-key",
         metavar="FILE",
         help="with --signer-ca: the CA's ECDSA key, so the reference signer issues from "
@@ -504,6 +516,8 @@ def _serve(args: argparse.Namespace) -> int:
                 tls=not args.http,
                 faults=frozenset(args.fault),
                 signer=signer,
+                bookmark_seconds=args.bookmark_seconds,
+                log_requests=args.log_requests,
             ),
             args.kubeconfig_out,
         )

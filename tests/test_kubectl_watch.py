@@ -156,3 +156,35 @@ def test_fake_and_kube_apiserver_agree_on_reads_and_watches(
             f"step {key!r} differs:\n--- fake\n{fake_outputs[key]}\n--- kube-apiserver\n"
             f"{plane_outputs[key]}"
         )
+
+
+def test_kubectl_auth_can_i_gets_the_fakes_own_decisions(tmp_path: Path) -> None:
+    """``kubectl auth can-i`` (a protobuf SelfSubjectAccessReview) answers what the fake's
+    authorizer decides for each identity."""
+    assert KUBECTL is not None
+    asks = [
+        ("create", "csr"),
+        ("update", "csr", "--subresource=approval"),
+        ("update", "csr", "--subresource=status"),
+        ("delete", "csr"),
+    ]
+    want = {
+        "admin": ["yes"] * 4,
+        "user": ["yes", "no", "no", "yes"],
+        "approver": ["yes", "yes", "no", "no"],
+        "signer": ["yes", "no", "yes", "no"],
+    }
+    with FakeServer(FakeConfig()) as server:
+        server.write_kubeconfig(str(tmp_path / "kubeconfig"))
+        base = [KUBECTL, "--kubeconfig", str(tmp_path / "kubeconfig")]
+        for role, answers in want.items():
+            got = []
+            for ask in asks:
+                proc = subprocess.run(
+                    [*base, "--context", role, "auth", "can-i", *ask],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+                got.append(proc.stdout.strip())
+            assert got == answers, (role, got)

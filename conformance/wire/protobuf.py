@@ -496,6 +496,11 @@ def decode_message(message: str, data: bytes) -> dict[str, Any]:
     return _decode_message(MESSAGES[message], data)
 
 
+def fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
+    """(field number, wire type, value) of every field of one message, in order."""
+    return _fields(data)
+
+
 def unwrap(data: bytes) -> tuple[str, str, bytes]:
     """(apiVersion, kind, raw message) from an enveloped body."""
     if not data.startswith(MAGIC):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
@@ -20,6 +22,7 @@ from conformance.compaction import FAKE_PATH
 from conformance.spec import status as st
 from conformance.targets.fake.authz import authorize, forbidden_status
 from conformance.targets.fake.context import STATE_KEY, Call, ServerState
+from conformance.targets.fake.handlers import access_review as access_review_handlers
 from conformance.targets.fake.handlers import create as create_handlers
 from conformance.targets.fake.handlers import delete as delete_handlers
 from conformance.targets.fake.handlers import discovery as discovery_handlers
@@ -44,6 +47,7 @@ Handler = Callable[[], Awaitable[web.StreamResponse]]
 
 _CSR_BASE: Final = f"/apis/{CERTIFICATES_V1.group_version}/{st.RESOURCE}"
 _CSR_WATCH: Final = f"/apis/{CERTIFICATES_V1.group_version}/watch/{st.RESOURCE}"
+_SSAR_PATH: Final = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 _SSR_PATH: Final = f"/apis/{AUTHENTICATION_V1.group_version}/selfsubjectreviews"
 _HEALTH_PATHS: Final = ("/healthz", "/livez", "/readyz")
 
@@ -141,6 +145,8 @@ def route(call: Call) -> tuple[Handler, tuple[str, ...]] | int | None:
     elif path == FAKE_PATH:
         produces = ()
         table = {"POST": lambda: _compact(call)}
+    elif path == _SSAR_PATH:
+        table = {"POST": lambda: access_review_handlers.create_self_subject_access_review(call)}
     elif path == _SSR_PATH:
         table = {"POST": lambda: review_handlers.create_self_subject_review(call)}
     elif path == _CSR_BASE:
@@ -214,11 +220,37 @@ async def _health(call: Call) -> web.Response:
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
+    if not state.log_requests:
+        return await _dispatch(request, state)
+    started = time.monotonic()
+    user = "-"
+    status: int | str = "-"
+    try:
+        response = await _dispatch(request, state)
+        status = response.status
+        return response
+    finally:
+        who = request.get(_USER_KEY)
+        if who is not None:
+            user = who
+        print(
+            f"{request.method} {request.path_qs} user={user} status={status} "
+            f"{time.monotonic() - started:.3f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+_USER_KEY: Final = "csrc_user"
+
+
+async def _dispatch(request: web.Request, state: ServerState) -> web.StreamResponse:
     info = parse_request_info(request.method, request.raw_path.split("?", 1)[0], request.query)
     ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
     user = state.authenticator.authenticate(request.headers.get("Authorization"), ssl_object)
     if user is None:
         return respond(request, 401, st.unauthorized())
+    request[_USER_KEY] = user.username
     if not authorize(user, info) and not rbac_filter_open(
         state.faults, info.verb, info.resource, info.subresource
     ):

@@ -32,6 +32,8 @@ from conformance.targets.fake.authn import AUTHENTICATED_GROUP, Principal
 from conformance.targets.fake.requestinfo import RequestInfo
 from conformance.targets.fake.resources import AUTH_GROUP
 
+AUTHORIZATION_GROUP: Final = "authorization.k8s.io"
+
 MASTERS_GROUP: Final = "system:masters"
 
 
@@ -100,6 +102,12 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     # system:basic-user
     Rule(f"group:{AUTHENTICATED_GROUP}", ("create",), (AUTH_GROUP,), ("selfsubjectreviews",)),
+    Rule(
+        f"group:{AUTHENTICATED_GROUP}",
+        ("create",),
+        (AUTHORIZATION_GROUP,),
+        ("selfsubjectaccessreviews", "selfsubjectrulesreviews"),
+    ),
     Rule(f"role:{USER}", _CSR_USER_VERBS, (GROUP,), (RESOURCE,)),
     Rule(f"role:{APPROVER}", _CSR_READ_CREATE, (GROUP,), (RESOURCE,)),
     Rule(f"role:{APPROVER}", _SUBRESOURCE_WRITE, (GROUP,), (f"{RESOURCE}/approval",)),

@@ -25,3 +25,5 @@ class FakeConfig:
     """How often a watch that allows bookmarks gets one: kube-apiserver's minute by default;
     the suite's embedded fake uses a fraction of a second so bookmarks show up in short
     examples."""
+    log_requests: bool = False
+    """Print one line per request on stderr (``serve --log-requests``)."""

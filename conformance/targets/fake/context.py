@@ -45,6 +45,8 @@ class ServerState:
     rng: random.Random = field(default_factory=random.Random)
     too_large_wait: float = 3.0
     """How long a read newer than the store waits before 504 (kube-apiserver: about 3 s)."""
+    log_requests: bool = False
+    """Print one line per request on stderr: method, path, user, status, seconds."""
     bookmark_seconds: float = 60.0
     """How often a watch that asked for bookmarks gets one (kube-apiserver: about 60 s)."""
 

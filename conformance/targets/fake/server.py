@@ -73,6 +73,7 @@ class FakeServer:
             faults=ActiveFaults(frozenset(config.faults)),
             store=Store(),
             bookmark_seconds=config.bookmark_seconds,
+            log_requests=config.log_requests,
         )
         self.signer: ReferenceSigner | None = (
             ReferenceSigner(self.state, config.signer) if config.signer is not None else None
