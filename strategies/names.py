@@ -271,7 +271,11 @@ def _invalid_signer_names(rules: frozenset[str] | None) -> st.SearchStrategy[Pai
         st.builds(lambda d, p: f"{d}/{p}", dns_labels(1, 12), path),
         st.builds(
             lambda d, p: f"{d}/{p}",
-            st.integers(MAX_DOMAIN + 1, MAX_DOMAIN + 40).flatmap(domains_of_length),
+            # 254 bytes, one past the limit, on purpose; then anything longer.
+            st.one_of(
+                domains_of_length(MAX_DOMAIN + 1),
+                st.integers(MAX_DOMAIN + 1, MAX_DOMAIN + 40).flatmap(domains_of_length),
+            ),
             path,
         ),
     )

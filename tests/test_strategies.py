@@ -7,7 +7,6 @@ raw wire objects drawn here are prepared the same way first (``_prepared``).
 
 import copy
 import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -220,15 +219,6 @@ def _public(key: keypool.PrivateKey) -> bytes:
     return key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-
-
-@settings(FAST, max_examples=10)
-@given(st.data())
-def test_draws_are_fast(data: st.DataObject) -> None:
-    start = time.perf_counter()
-    for _ in range(3):
-        data.draw(valid_csr())
-    assert (time.perf_counter() - start) / 3 < 0.2
 
 
 # ---------------------------------------------------------------------------
