@@ -93,6 +93,14 @@ def test_a_finding_that_no_longer_reproduces_fails_the_run(tmp_path: Path) -> No
     assert case["message"].startswith("expected failure passed: finding T-1 ")
 
 
+def test_a_race_that_does_not_show_is_reported_without_failing_the_run(tmp_path: Path) -> None:
+    code, stderr, case = run(tmp_path, [{**finding(), "strict": False}])
+    assert code == 0, stderr
+    assert case["outcome"] == "passed"
+    assert case["message"].startswith("expected failure passed: finding T-1 ")
+    assert "race" in case["message"]
+
+
 def test_a_different_failure_of_the_same_property_is_not_masked(tmp_path: Path) -> None:
     code, stderr, case = run(tmp_path, [finding("some other symptom")], "--fault", FAULT)
     assert code == 1, stderr

@@ -57,7 +57,8 @@ def _play(plan: Plan, pem: bytes) -> None:
                 first, _stream = player.streams[0]
                 seen = [rv_of(o) for k, o in first.events if k in ("ADDED", "MODIFIED", "DELETED")]
                 if seen and first.start not in ("", "0") and not first.initial_events:
-                    origin = plan.watchers[0]
+                    # The first watcher opened, not the first drawn: resume with its plan.
+                    origin = plan.watchers[next(s.index for s in plan.steps if s.op == "watch")]
                     player.open(
                         len(player.streams),
                         origin,

@@ -39,6 +39,9 @@ class Finding:
     """Only with the watch cache on (True) or off (False); None: either way."""
     upstream: str = ""
     """The kine issue or commit that describes it, or "" where none was found."""
+    strict: bool = True
+    """Whether a pass fails the run ("expected failure passed"). A race that shows in most
+    runs but not all is not strict: its pass is reported, visibly, without failing CI."""
 
     def applies(self, test: str, storage: str, kine_version: str, watch_cache: bool) -> bool:
         return (
@@ -75,6 +78,7 @@ FINDINGS: Final[tuple[Finding, ...]] = (
         message=r"watch guarantee 'reliable' broken by watcher \d+ .*: missing ADDED ",
         storages=_KINE_SQLITE,
         kine_versions=_KINE_TRIAGED,
+        strict=False,
     ),
     *(
         Finding(
@@ -120,7 +124,8 @@ _FIELDS: Final = ("id", "title", "test", "message")
 
 def load_findings(path: str) -> tuple[Finding, ...]:
     """Findings from a JSON list of objects with id, title, test, message and optionally
-    storages, kine_versions, watch_cache, upstream; ValueError (one line) if malformed."""
+    storages, kine_versions, watch_cache, upstream, strict; ValueError (one line) if
+    malformed."""
     try:
         with open(path, encoding="utf-8") as f:
             data: Any = json.load(f)
@@ -141,6 +146,9 @@ def load_findings(path: str) -> tuple[Finding, ...]:
         watch_cache = row.get("watch_cache")
         if watch_cache is not None and not isinstance(watch_cache, bool):
             raise ValueError(f"{path}: finding {row['id']}: watch_cache must be true or false")
+        strict = row.get("strict", True)
+        if not isinstance(strict, bool):
+            raise ValueError(f"{path}: finding {row['id']}: strict must be true or false")
         out.append(
             Finding(
                 id=row["id"],
@@ -151,6 +159,7 @@ def load_findings(path: str) -> tuple[Finding, ...]:
                 kine_versions=None if versions is None else frozenset(map(str, versions)),
                 watch_cache=watch_cache,
                 upstream=str(row.get("upstream", "")),
+                strict=strict,
             )
         )
     return tuple(out)
