@@ -338,7 +338,12 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("faults", help="list the faults the embedded fake can inject")
-    sub.add_parser("rules", help="list the rules the oracle knows")
+    rules = sub.add_parser("rules", help="list the rules the oracle knows")
+    rules.add_argument(
+        "--markdown",
+        action="store_true",
+        help="a Markdown table of rules and the properties that check them (the README's)",
+    )
     return p
 
 
@@ -361,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "faults":
             return _faults()
         if args.command == "rules":
-            return _rules()
+            return _rules(markdown=args.markdown)
         _parser().print_help()
         return EXIT_CANNOT_RUN
     except CannotRun as e:
@@ -414,22 +419,45 @@ def _faults() -> int:
     return EXIT_OK
 
 
-def _rules() -> int:
+def rule_checkers() -> dict[str, list[str]]:
+    """Rule id -> the properties that name it (empty when none does)."""
+    from conformance.properties.catalog import property_rules
     from conformance.spec.rules import RULES
 
-    checkers: dict[str, list[str]] = {}
-    try:
-        from conformance.properties.catalog import property_rules
+    checkers: dict[str, list[str]] = {rid: [] for rid in RULES}
+    for prop, rule_ids in sorted(property_rules().items()):
+        for rid in rule_ids:
+            checkers.setdefault(rid, []).append(prop)
+    return checkers
 
-        for prop, rule_ids in property_rules().items():
-            for rid in rule_ids:
-                checkers.setdefault(rid, []).append(prop)
+
+def rules_markdown() -> str:
+    """The rules × properties table, as the README shows it."""
+    from conformance.spec.rules import RULES
+
+    checkers = rule_checkers()
+    lines = ["| rule | section | what holds | checked by |", "|---|---|---|---|"]
+    for rid, rule in RULES.items():
+        by = ", ".join(f"`{p}`" for p in checkers[rid]) or "**not checked**"
+        lines.append(f"| `{rid}` | {rule.section} | {rule.summary} | {by} |")
+    return "\n".join(lines) + "\n"
+
+
+def _rules(markdown: bool = False) -> int:
+    from conformance.spec.rules import RULES
+
+    try:
+        checkers = rule_checkers()
     except Exception as e:  # a broken property module must not hide the rule list
         print(f"csr-conformance: properties could not be listed: {e}", file=sys.stderr)
+        checkers = {rid: [] for rid in RULES}
+    if markdown:
+        print(rules_markdown(), end="")
+        return EXIT_OK
     for rid, rule in RULES.items():
         by = ", ".join(checkers.get(rid, [])) or "NOT CHECKED by any property"
-        print(f"{rid:<24} §{rule.section:<6} {rule.summary}\n{'':<24} checked by: {by}")
-    unchecked = [r for r in RULES if r not in checkers]
+        print(f"{rid:<24} {rule.section:<7} {rule.summary}\n{'':<24} checked by: {by}")
+    unchecked = [r for r in RULES if not checkers.get(r)]
     print(f"{len(RULES) - len(unchecked)} of {len(RULES)} rules checked by at least one property")
     return EXIT_OK
 
