@@ -6,12 +6,11 @@ that claim the fault's rules and requires a non-conformant verdict (exit 1) attr
 to one of those rules.
 
 Each fault gets its own ``csr-conformance run --fault F`` (faults would interact inside
-one server), with 30 examples per property, ``-x`` and no shrinking: the verdict needs
-one failing example, not a minimal one, and ``-x`` stops at it. (Runs are derandomized and
-a property's examples do not depend on which other properties run, so with the default
-budget this would also show that a plain whole-suite ``csr-conformance run --fault F -x``
-exits 1: with ``-x`` the order of the properties changes only the time, not the verdict.
-Three watch faults still need more than the default budget; see ``_EXAMPLES``.)
+one server), with the default budget of examples per property, ``-x`` and no shrinking:
+the verdict needs one failing example, not a minimal one, and ``-x`` stops at it. Runs are
+derandomized and a property's examples do not depend on which other properties run, so
+this also shows that a plain whole-suite ``csr-conformance run --fault F -x`` exits 1:
+with ``-x`` the order of the properties changes only the time, not the verdict.
 
 The runs are forked from one warmed-up process (tests/fault_forkserver.py). In a plain
 pytest run every selected fault is queued when the first of these tests starts and runs a
@@ -34,15 +33,14 @@ from pathlib import Path
 
 import pytest
 
+from conformance.plugin import DEFAULT_EXAMPLES
 from conformance.properties.catalog import properties_for
 from conformance.targets.fake.faults import FAULTS
 
 _FORKSERVER = Path(__file__).with_name("fault_forkserver.py")
 _RUN_TIMEOUT = 600.0
-_EXAMPLES = 30
-"""Above the default budget (25): at 25, watch-drops-modified, watch-deleted-wrong-rv and
-bookmark-goes-backwards still escape (measured 2026-11-29), so a plain run does not yet
-exit 1 for every fault; see issue 14 item 4."""
+_EXAMPLES = DEFAULT_EXAMPLES
+"""The budget users run with (issue 14 item 4: every fault caught as users run the suite)."""
 
 
 def _jobs() -> int:

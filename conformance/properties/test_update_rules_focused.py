@@ -178,6 +178,49 @@ def test_main_resource_drops_status_changes_that_status_would_accept(
                 raise AssertionError(f"{endpoint} stored a status change ({change.kind})")
 
 
+# -- CSR-SUB-APPROVAL --------------------------------------------------------------------
+
+
+@given(
+    csr=_CSRS,
+    change=status_changes(),
+    certificate=valid_certificates(),
+    encoding=_ENCODING,
+    decision=st.booleans(),
+)
+@rules("CSR-SUB-APPROVAL")
+def test_approval_changes_only_the_conditions(
+    csr: dict[str, Any], change: StatusChange, certificate: str, encoding: str, decision: bool
+) -> None:
+    """/approval takes the conditions it is sent (the decision, and a Failed or custom
+    condition alongside) and keeps the rest of status as stored: a certificate sent with
+    them is dropped."""
+    session = current_session()
+    with session.example() as ex:
+        obj = create(session, csr, ex)
+        name = obj["metadata"]["name"]
+        before = _current(session, name)
+        verdict = {
+            "type": "Approved" if decision else "Denied",
+            "status": "True",
+            "reason": "ByTheSuite",
+            "message": "focused /approval property",
+        }
+        wanted = change.apply(before)
+        wanted["status"]["conditions"] = [*(wanted["status"].get("conditions") or []), verdict]
+        if change.certificate is None:
+            wanted["status"]["certificate"] = certificate
+        _write(session, "approval", encoding, before, wanted)
+        after = _current(session, name)
+        status = after.get("status") or {}
+        if "certificate" in status:
+            raise AssertionError("/approval stored the status.certificate it was sent")
+        kinds = [c.get("type") for c in status.get("conditions") or []]
+        sent = [c.get("type") for c in wanted["status"]["conditions"]]
+        if kinds != sent:
+            raise AssertionError(f"/approval stored conditions {kinds}, it was sent {sent}")
+
+
 # -- CSR-SUB-META ------------------------------------------------------------------------
 
 
