@@ -23,6 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from conformance.spec.signing import (
     DEFAULT_CERT_TTL,
+    KEY_USAGE_ATTRS,
     KUBERNETES_SIGNERS,
     CustomPolicy,
     Names,
@@ -53,21 +54,8 @@ class SignerConfig:
     ca_key_file: str | None = None
 
 
-_KEY_USAGE_FLAGS: Final = (
-    "digital_signature",
-    "content_commitment",
-    "key_encipherment",
-    "data_encipherment",
-    "key_agreement",
-    "key_cert_sign",
-    "crl_sign",
-    "encipher_only",
-    "decipher_only",
-)
-
-
 def _key_usage(bits: frozenset[str]) -> x509.KeyUsage:
-    flags = {b: b in bits for b in _KEY_USAGE_FLAGS}
+    flags = {b: b in bits for b in KEY_USAGE_ATTRS}
     if not flags["key_agreement"]:
         flags["encipher_only"] = flags["decipher_only"] = False
     return x509.KeyUsage(**flags)
