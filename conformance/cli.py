@@ -73,24 +73,24 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _seconds(text: str, *, zero_ok: bool) -> float:
+    """A finite number of seconds, above 0 (or at least 0 with ``zero_ok``)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    if value == float("inf") or not (value >= 0 if zero_ok else value > 0):
+        wanted = "0 or more seconds" if zero_ok else "a positive number of seconds"
+        raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _seconds(text, zero_ok=False)
 
 
 def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
-    return value
+    return _seconds(text, zero_ok=True)
 
 
 def _duration(text: str) -> str:

@@ -24,67 +24,29 @@ import h2.connection
 import h2.events
 
 from conformance.client import TargetError
+from conformance.wire import protobuf
 
 RANGE: Final = "/etcdserverpb.KV/Range"
 COMPACT: Final = "/etcdserverpb.KV/Compact"
 _PROBE_KEY: Final = b"/registry/csr-conformance-revision-probe"
 _TIMEOUT: Final = 10.0
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    n &= (1 << 64) - 1
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _read_varint(data: bytes, i: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        if i >= len(data):
-            raise ValueError("truncated varint")
-        b = data[i]
-        i += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return value, i
-        shift += 7
+_VARINT: Final = 0
+_LEN: Final = 2
 
 
 def fields(msg: bytes) -> dict[int, int | bytes]:
     """The last value of each varint or length-delimited field of a protobuf message."""
-    out: dict[int, int | bytes] = {}
-    i = 0
-    while i < len(msg):
-        tag, i = _read_varint(msg, i)
-        number, wire = tag >> 3, tag & 7
-        if wire == 0:
-            out[number], i = _read_varint(msg, i)
-        elif wire == 2:
-            size, i = _read_varint(msg, i)
-            out[number] = msg[i : i + size]
-            i += size
-        elif wire == 1:
-            i += 8
-        elif wire == 5:
-            i += 4
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-    return out
+    return {n: v for n, wire, v in protobuf.fields(msg) if wire in (_VARINT, _LEN)}
 
 
 def range_request(key: bytes) -> bytes:
-    return b"\x0a" + _varint(len(key)) + key + b"\x18" + _varint(1)
+    """``RangeRequest{key, limit: 1}``: the cheapest read that returns a header."""
+    return protobuf.len_field(1, key) + protobuf.varint_field(3, 1)
 
 
 def compaction_request(revision: int) -> bytes:
-    return b"\x08" + _varint(revision) + b"\x10\x01"
+    """``CompactionRequest{revision, physical: true}``."""
+    return protobuf.varint_field(1, revision) + protobuf.varint_field(2, 1)
 
 
 def unary(url: str, path: str, request: bytes, timeout: float = _TIMEOUT) -> bytes:

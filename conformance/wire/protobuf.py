@@ -501,6 +501,16 @@ def fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
     return _fields(data)
 
 
+def varint_field(number: int, value: int) -> bytes:
+    """One varint field (ints, bools, enums) of a message being built."""
+    return _varint_field(number, value)
+
+
+def len_field(number: int, payload: bytes) -> bytes:
+    """One length-delimited field (bytes, strings, messages) of a message being built."""
+    return _len_field(number, payload)
+
+
 def unwrap(data: bytes) -> tuple[str, str, bytes]:
     """(apiVersion, kind, raw message) from an enveloped body."""
     if not data.startswith(MAGIC):
