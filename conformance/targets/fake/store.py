@@ -90,6 +90,16 @@ class Store:
         with self._lock:
             return frozenset(self._objects)
 
+    def name_sets(self) -> tuple[set[str], set[str]]:
+        """Every stored name, and those being deleted (deletionTimestamp set), read in one
+        step and without copying any object: what a create needs to decide on a name."""
+        with self._lock:
+            names = set(self._objects)
+            terminating = {
+                n for n, o in self._objects.items() if o["metadata"].get("deletionTimestamp")
+            }
+            return names, terminating
+
     def snapshot(self) -> tuple[int, list[Obj]]:
         """A consistent snapshot: the current resourceVersion and every object, by name."""
         with self._lock:

@@ -52,10 +52,7 @@ async def create(call: Call) -> web.Response:
     dry_run = bool(query.get("dryRun"))
     bent = bend_request(body, faults)
     store = state.store
-    rv_now, current = store.snapshot()
-    del rv_now
-    existing = {o["metadata"]["name"] for o in current}
-    terminating = {o["metadata"]["name"] for o in current if o["metadata"].get("deletionTimestamp")}
+    existing, terminating = store.name_sets()
     if bent.drop_name_from_existing is not None:
         existing.discard(bent.drop_name_from_existing)
         terminating.discard(bent.drop_name_from_existing)

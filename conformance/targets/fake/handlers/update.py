@@ -88,12 +88,11 @@ def _put_creates(
         return None
     if isinstance(doc.get("metadata"), dict):
         doc["metadata"].pop("resourceVersion", None)
-    _rv, current = call.state.store.snapshot()
     decision = decide_create(
         json.dumps(doc).encode(),
         query,
         user_info(call.user),
-        existing_names={o["metadata"]["name"] for o in current},
+        existing_names=set(call.state.store.names()),
         now=now,
         uid=call.state.new_uid(),
         generated_suffix=[call.state.name_suffix() for _ in range(MAX_GENERATE_NAME_ATTEMPTS)],
