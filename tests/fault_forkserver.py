@@ -11,7 +11,8 @@ directory) that calls ``conformance.cli.main`` and exits with its exit code. Thi
 starts no threads, so forking it is safe.
 
 Usage: ``python tests/fault_forkserver.py OUT_DIR JOBS``, then one JSON line per run on
-stdin: ``{"fault": NAME, "args": [...]}`` (the arguments after ``csr-conformance``). Runs
+stdin: ``{"name": NAME, "args": [...]}`` (the arguments after ``csr-conformance``; NAME
+names the run, e.g. the fault, or a fault and the property run against it). Runs
 start in the order given, at most JOBS at once; the server exits once stdin is closed and
 every run has finished. For each, ``OUT_DIR/NAME/`` receives ``output.txt`` (the child's
 stdout and stderr), the report, and last ``exit`` holding the exit code (written
@@ -103,7 +104,7 @@ class Server:
     def start_pending(self) -> None:
         while self.pending and len(self.running) < self.jobs:
             item = self.pending.pop(0)
-            out = self.out_dir / str(item["fault"])
+            out = self.out_dir / str(item["name"])
             out.mkdir(parents=True, exist_ok=True)
             args = [*item["args"], "--report-dir", str(out)]
             pid = os.fork()

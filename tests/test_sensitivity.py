@@ -10,13 +10,10 @@ properties: each catches, on its own, the fault it is aimed at.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
+from forkruns import ForkRuns, fork_runs, under_xdist
 
 from conformance.properties.catalog import property_rules
 from conformance.targets.fake.faults import FAULTS
@@ -78,32 +75,30 @@ def test_cases_name_real_faults_and_properties() -> None:
         assert set(FAULTS[fault].rules) & set(props[prop]), (fault, prop)
 
 
+def _name(fault: str, prop: str) -> str:
+    return f"{fault}--{prop}"
+
+
+def _run_args(fault: str, prop: str) -> list[str]:
+    return ["run", "--fault", fault, "--shrink-seconds", "0", "-k", prop]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkRuns]:
+    """Every case queued at once on one fork server (tests/forkruns.py); each test waits
+    for its own. Under xdist each test queues only its own."""
+    with fork_runs(tmp_path_factory.mktemp("sensitivity-runs")) as server:
+        if not under_xdist():
+            server.queue({_name(f, p): _run_args(f, p) for f, p in CASES})
+        yield server
+
+
 @pytest.mark.parametrize(("fault", "prop"), CASES, ids=[f"{f}-{p}" for f, p in CASES])
-def test_property_alone_catches_its_fault(fault: str, prop: str, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance.cli",
-            "run",
-            "--fault",
-            fault,
-            "--shrink-seconds",
-            "0",
-            "--report-dir",
-            str(tmp_path),
-            "-k",
-            prop,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    assert proc.returncode == 1, (
-        f"{prop} did not catch {fault} (exit {proc.returncode}):\n"
-        f"{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
-    )
-    data = json.loads((tmp_path / "results.json").read_text())
-    failed = [c["name"] for c in data["cases"] if c["outcome"] == "failed"]
+def test_property_alone_catches_its_fault(fault: str, prop: str, runs: ForkRuns) -> None:
+    name = _name(fault, prop)
+    code, output = runs.wait(name, _run_args(fault, prop))
+    assert code == 1, f"{prop} did not catch {fault} (exit {code}):\n{output[-4000:]}"
+    cases = runs.results(name)["cases"]
+    assert isinstance(cases, list)
+    failed = [c["name"] for c in cases if c["outcome"] == "failed"]
     assert any(prop in name for name in failed), failed
