@@ -32,6 +32,7 @@ from conformance.runstop import (
     EXIT_OK,
     EXIT_TERMINATED,
 )
+from conformance.spec.versions import MATRIX, NEWEST, KubeVersion, judge
 from conformance.targets import TargetEnv, TargetSpec, TargetStartError, open_target
 
 __all__ = [
@@ -178,6 +179,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="JSON list of triaged findings whose failures are reported as expected "
         "(kine's own are built in; see README 'kine')",
+    )
+    run.add_argument(
+        "--kube-version",
+        metavar="X.Y",
+        default=None,
+        help="judge the server as this Kubernetes release instead of what its /version "
+        "says; the fake behaves as it and the control plane runs (and builds, once) its "
+        "binaries (known: " + _known_versions() + ")",
     )
     run.add_argument("--profile", choices=("kube-apiserver", "portable"), default="kube-apiserver")
     run.add_argument(
@@ -331,6 +340,13 @@ def _parser() -> argparse.ArgumentParser:
         help="how often a watch that allows bookmarks gets one (default 60, as kube-apiserver)",
     )
     serve.add_argument(
+        "--kube-version",
+        metavar="X.Y",
+        default=None,
+        help="behave as this Kubernetes release: /version, messages, validation "
+        "(default: the newest known, " + _known_versions() + ")",
+    )
+    serve.add_argument(
         "--signer-ca-key",
         metavar="FILE",
         help="with --signer-ca: the CA's ECDSA key, so the reference signer issues from "
@@ -343,6 +359,12 @@ def _parser() -> argparse.ArgumentParser:
         "--markdown",
         action="store_true",
         help="a Markdown table of rules and the properties that check them (the README's)",
+    )
+    rules.add_argument(
+        "--versions",
+        action="store_true",
+        help="the rules whose behaviour changed between the releases the oracle knows, "
+        "and at which release (with --markdown: the README's table)",
     )
     return p
 
@@ -366,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "faults":
             return _faults()
         if args.command == "rules":
+            if args.versions:
+                return _rules_by_version(markdown=args.markdown)
             return _rules(markdown=args.markdown)
         _parser().print_help()
         return EXIT_CANNOT_RUN
@@ -441,6 +465,38 @@ def rules_markdown() -> str:
         by = ", ".join(f"`{p}`" for p in checkers[rid]) or "**not checked**"
         lines.append(f"| `{rid}` | {rule.section} | {rule.summary} | {by} |")
     return "\n".join(lines) + "\n"
+
+
+def versions_markdown() -> str:
+    """The rules-by-version table, as the README shows it: one row per change."""
+    from conformance.spec.changes import CHANGES
+
+    lines = [
+        f"Releases the oracle knows: {', '.join(str(v) for v in MATRIX)}.",
+        "",
+        "| rules | changed in | before | from then on | upstream |",
+        "|---|---|---|---|---|",
+    ]
+    for c in CHANGES:
+        rules = ", ".join(f"`{r}`" for r in c.rules)
+        lines.append(f"| {rules} | {c.since} | {c.before} | {c.after} | {c.upstream} |")
+    return "\n".join(lines) + "\n"
+
+
+def _rules_by_version(markdown: bool) -> int:
+    from conformance.spec.changes import CHANGES
+
+    if markdown:
+        print(versions_markdown(), end="")
+        return EXIT_OK
+    print(f"releases the oracle knows: {', '.join(str(v) for v in MATRIX)}")
+    for c in CHANGES:
+        print(f"{', '.join(c.rules)} changed in {c.since} ({c.key})")
+        print(f"  before:  {c.before}")
+        print(f"  since:   {c.after}")
+        print(f"  upstream: {c.upstream}")
+        print(f"  confirmed: {c.confirmed}")
+    return EXIT_OK
 
 
 def _rules(markdown: bool = False) -> int:
@@ -546,6 +602,7 @@ def _serve(args: argparse.Namespace) -> int:
                 signer=signer,
                 bookmark_seconds=args.bookmark_seconds,
                 log_requests=args.log_requests,
+                kube_version=_fake_kube_version(args.kube_version),
             ),
             args.kubeconfig_out,
         )
@@ -595,6 +652,8 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
             load_findings(args.expected_failures)
         except ValueError as e:
             raise CannotRun(str(e)) from None
+    if args.kube_version:
+        _check_kube_version(args.kube_version, kind, args.assets)
     if kind == "kubeconfig":
         _check_contexts(args.kubeconfig, contexts)
     return TargetSpec(
@@ -608,7 +667,34 @@ def _spec_from(args: argparse.Namespace) -> TargetSpec:
         watch_cache=args.watch_cache == "on",
         storage=args.storage,
         kine_version=args.kine_version,
+        kube_version=args.kube_version,
     )
+
+
+def _known_versions() -> str:
+    return ", ".join(str(v) for v in MATRIX)
+
+
+def _check_kube_version(option: str, kind: str, assets: str | None) -> None:
+    """A malformed --kube-version, or a control plane of a release with no pinned
+    binaries, is refused before anything starts."""
+    try:
+        KubeVersion.parse(option)
+        if kind == "controlplane" and not assets:
+            from conformance.targets.controlplane.assets import release_of
+
+            release_of(option)
+    except ValueError as e:
+        raise CannotRun(f"--kube-version: {e}") from None
+
+
+def _fake_kube_version(option: str | None) -> KubeVersion:
+    if option is None:
+        return NEWEST
+    try:
+        return judge(None, KubeVersion.parse(option)).judged
+    except ValueError as e:
+        raise CannotRun(f"--kube-version: {e}") from None
 
 
 _ROLE_FLAGS = {
@@ -878,6 +964,8 @@ def _run_pytest(
     pytest_args += ["--csr-signer-timeout", str(signer_timeout)]
     if env.compaction:
         pytest_args += ["--csr-compaction", env.compaction]
+    if args.kube_version:
+        pytest_args += ["--csr-kube-version", args.kube_version]
     if env.kind == "controlplane":
         pytest_args += ["--csr-watch-cache", args.watch_cache, "--csr-storage", args.storage]
         if args.kine_version:

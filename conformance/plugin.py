@@ -25,6 +25,7 @@ from conformance.client import TargetError
 from conformance.identities import ADMIN, APPROVER, SIGNER, USER
 from conformance.properties import support
 from conformance.session import PROFILES, Session
+from conformance.spec.versions import NEWEST, UNVERIFIED, KubeVersion, deciding, judge
 from conformance.targets import KINDS, TargetSpec, open_target
 from reports.concerns import case_rules, concern_of, failure_message
 from reports.model import CaseResult, RunResult
@@ -61,6 +62,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="control plane: kube-apiserver's storage",
     )
     g.addoption("--csr-kine-version", default=None, help="control plane on kine: the release")
+    g.addoption(
+        "--csr-kube-version",
+        default=None,
+        help="judge the server as this Kubernetes release (default: what /version says)",
+    )
     g.addoption(
         "--csr-expected-failures",
         default=None,
@@ -236,6 +242,7 @@ class _Recorder:
             watch_cache=opt("--csr-watch-cache") == "on",
             storage=opt("--csr-storage"),
             kine_version=opt("--csr-kine-version"),
+            kube_version=opt("--csr-kube-version"),
         )
 
     @pytest.hookimpl(tryfirst=True)
@@ -254,6 +261,10 @@ class _Recorder:
             timeout=self.config.getoption("--csr-timeout"),
             compaction=self.config.getoption("--csr-compaction") or env.compaction,
         )
+        option = self.config.getoption("--csr-kube-version")
+        if option:
+            self.session.kube_option = KubeVersion.parse(option)
+            self.session.kube = judge(None, self.session.kube_option)
         support.bind_session(self.session)
         with contextlib.suppress(Exception):
             self.session.fetch_version()
@@ -390,6 +401,13 @@ class _Recorder:
             pytest.fail(f"target could not be started: {self.setup_error}", pytrace=False)
         if self.session is not None and self.session.breaker.reason is not None:
             pytest.fail(f"target unavailable: {self.session.breaker.reason}", pytrace=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        """Every oracle call of a property decides by the release the server is judged as."""
+        version = self.session.kube_version if self.session is not None else NEWEST
+        with deciding(version):
+            return (yield)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -573,6 +591,9 @@ class _Recorder:
         if self.session is not None:
             props["run-id"] = self.session.run_id
             props["server.version"] = self.session.server_version or "unknown"
+            props["kubernetes.judged-as"] = self.session.kube.summary()
+            if not self.session.kube.verified:
+                props["verdict.scope"] = UNVERIFIED
             t = self.session.transcript
             props["http.requests"] = str(t.requests)
             props["http.seconds"] = f"{t.request_seconds:.2f}"

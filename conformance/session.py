@@ -21,6 +21,7 @@ import pytest
 from conformance import runstop
 from conformance.client import Breaker, Client, Connection, TargetError, Transcript
 from conformance.identities import ADMIN
+from conformance.spec.versions import Judgement, KubeVersion, judge
 
 if TYPE_CHECKING:  # the session is handed an opened target; it never opens one itself
     from conformance.targets import TargetEnv
@@ -51,6 +52,11 @@ class Session:
     breaker: Breaker = field(default_factory=Breaker)
     timeout: float = 30.0
     server_version: str | None = None
+    """The server's gitVersion, for the report."""
+    kube: Judgement = field(default_factory=lambda: judge(None))
+    """The release the oracle judges this server as (``--kube-version``, else /version)."""
+    kube_option: KubeVersion | None = None
+    """``--kube-version``, which overrides what the server says."""
     compaction: str | None = None
     """How the target compacts its history on demand (``conformance.compaction``)."""
     _clients: dict[str, Client] = field(default_factory=dict)
@@ -117,13 +123,23 @@ class Session:
             )
         run()
 
+    @property
+    def kube_version(self) -> KubeVersion:
+        """The release every oracle call of this run decides by."""
+        return self.kube.judged
+
     def fetch_version(self) -> str | None:
-        """The server's gitVersion, for the report; None when /version says nothing usable."""
+        """Ask /version what the server is: its gitVersion for the report, and its
+        major.minor for the release to judge it as. None when it says nothing usable."""
+        server: KubeVersion | None = None
         resp = self.client(ADMIN).request("GET", "/version")
         if resp.status == 200:
             with contextlib.suppress(AssertionError):
-                version = resp.obj().get("gitVersion")
+                info = resp.obj()
+                version = info.get("gitVersion")
                 self.server_version = str(version) if version else None
+                server = KubeVersion.from_version_info(info)
+        self.kube = judge(server, self.kube_option)
         return self.server_version
 
     # -- ownership -----------------------------------------------------------------

@@ -27,6 +27,8 @@ def rule_outcomes(result: RunResult, all_rules: Mapping[str, str]) -> dict[str, 
 
 
 def verdict(result: RunResult) -> str:
+    """The one-line verdict; qualified by ``verdict.scope`` (e.g. a server older than
+    every release the oracle was confirmed on: "unverified for this version")."""
     if result.setup_error is not None:
         return "COULD NOT RUN"
     if result.stopped is not None:
@@ -34,7 +36,9 @@ def verdict(result: RunResult) -> str:
         return f"STOPPED EARLY{failed}"
     if result.count("error"):
         return "INCOMPLETE (errors)"
-    return "CONFORMANT" if result.conformant else "NOT CONFORMANT"
+    scope = result.properties.get("verdict.scope")
+    plain = "CONFORMANT" if result.conformant else "NOT CONFORMANT"
+    return f"{plain} ({scope})" if scope else plain
 
 
 def console_lines(result: RunResult) -> list[str]:
@@ -47,6 +51,9 @@ def console_lines(result: RunResult) -> list[str]:
     ]
     if result.setup_error:
         lines.append(f"  error: {result.setup_error}")
+    judged = result.properties.get("kubernetes.judged-as")
+    if judged:
+        lines.append(f"  {judged}")
     if result.stopped:
         lines.append(f"  stopped: {result.stopped}; unfinished properties are marked not run")
     for case in result.cases:

@@ -24,6 +24,9 @@ class Step:
     role: str = "admin"
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    yaml_error: bool = False
+    """The answer quotes a YAML parser's error: compared up to that quote, since the fake's
+    parser (PyYAML) words its errors differently from go-yaml."""
 
 
 def csr(
@@ -419,5 +422,192 @@ STEPS: list[Step] = [
         "GET",
         API,
         query=(("fieldSelector", "spec.signerName=example.com/diff"),),
+    ),
+    # Behaviours that changed between the releases of the matrix (conformance.spec.changes);
+    # each step answers differently on at least one of them.
+    Step(
+        "create-ownerref-empty",
+        "POST",
+        API,
+        csr(
+            "diff-o1",
+            metadata={"ownerReferences": [{"apiVersion": "", "kind": "", "name": "", "uid": ""}]},
+        ),
+    ),
+    Step(
+        "create-ownerref-bad-version",
+        "POST",
+        API,
+        csr(
+            "diff-o2",
+            metadata={
+                "ownerReferences": [{"apiVersion": "a/b/c", "kind": "K", "name": "n", "uid": "u"}]
+            },
+        ),
+    ),
+    Step(
+        "create-label-too-long",
+        "POST",
+        API,
+        csr("diff-l1", metadata={"labels": {"x" * 64: "y" * 64, "a/b/c": "v"}}),
+    ),
+    Step("create-v1", "POST", API, csr("diff-v1", signer="example.com/versions")),
+    Step("create-v2", "POST", API, csr("diff-v2", signer="example.com/versions")),
+    Step("create-v4", "POST", API, csr("diff-v4", signer="example.com/versions")),
+    Step("create-v5", "POST", API, csr("diff-v5", signer="example.com/versions")),
+    Step(
+        "patch-not-json-missing",
+        "PATCH",
+        f"{API}/diff-missing",
+        b"{",
+        content_type="application/merge-patch+json",
+    ),
+    Step(
+        "patch-not-json-merge",
+        "PATCH",
+        f"{API}/diff-v1",
+        b"{",
+        content_type="application/merge-patch+json",
+    ),
+    Step(
+        "patch-not-json-merge-ignore",
+        "PATCH",
+        f"{API}/diff-v1",
+        b"{",
+        query=(("fieldValidation", "Ignore"),),
+        content_type="application/merge-patch+json",
+    ),
+    Step(
+        "patch-not-json-json",
+        "PATCH",
+        f"{API}/diff-v1",
+        b"[{",
+        content_type="application/json-patch+json",
+    ),
+    Step(
+        "patch-not-json-json-ignore",
+        "PATCH",
+        f"{API}/diff-v1",
+        b"nope",
+        query=(("fieldValidation", "Ignore"),),
+        content_type="application/json-patch+json",
+    ),
+    Step(
+        "patch-not-json-smp",
+        "PATCH",
+        f"{API}/diff-v1",
+        b"{",
+        content_type="application/strategic-merge-patch+json",
+    ),
+    Step(
+        "apply-not-yaml-missing",
+        "PATCH",
+        f"{API}/diff-v9",
+        b"a: [",
+        query=(("fieldManager", "m"),),
+        content_type="application/apply-patch+yaml",
+        yaml_error=True,
+    ),
+    Step(
+        "apply-not-yaml-status-missing",
+        "PATCH",
+        f"{API}/diff-v9/status",
+        b"a: [",
+        query=(("fieldManager", "m"),),
+        content_type="application/apply-patch+yaml",
+        yaml_error=True,
+    ),
+    Step(
+        "apply-yaml-list",
+        "PATCH",
+        f"{API}/diff-v1",
+        b"- a\n",
+        query=(("fieldManager", "m"),),
+        content_type="application/apply-patch+yaml",
+    ),
+    Step(
+        "apply-json-array",
+        "PATCH",
+        f"{API}/diff-v1",
+        b'["a"]',
+        query=(("fieldManager", "m"),),
+        content_type="application/apply-patch+yaml",
+    ),
+    Step(
+        "apply-create-deletion-timestamp",
+        "PATCH",
+        f"{API}/diff-v3",
+        csr(
+            "diff-v3",
+            signer="example.com/versions",
+            metadata={"deletionTimestamp": "2020-01-01T00:00:00Z", "deletionGracePeriodSeconds": 5},
+        ),
+        query=(("fieldManager", "m"),),
+        content_type="application/apply-patch+yaml",
+    ),
+    Step(
+        "delete-options-undecodable",
+        "DELETE",
+        f"{API}/diff-v1",
+        b'{"gracePeriodSeconds":"x"}',
+    ),
+    Step(
+        "delete-unsafe-as-user",
+        "DELETE",
+        f"{API}/diff-v2",
+        {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "ignoreStoreReadErrorWithClusterBreakingPotential": True,
+        },
+        role="user",
+    ),
+    Step(
+        "delete-unsafe",
+        "DELETE",
+        f"{API}/diff-v4",
+        {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "ignoreStoreReadErrorWithClusterBreakingPotential": True,
+        },
+    ),
+    Step(
+        "delete-unsafe-missing",
+        "DELETE",
+        f"{API}/diff-missing",
+        {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "ignoreStoreReadErrorWithClusterBreakingPotential": True,
+        },
+    ),
+    Step(
+        "delete-unsafe-with-grace",
+        "DELETE",
+        f"{API}/diff-v5",
+        {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "ignoreStoreReadErrorWithClusterBreakingPotential": True,
+            "gracePeriodSeconds": 0,
+        },
+    ),
+    Step(
+        "deletecollection-unsafe",
+        "DELETE",
+        API,
+        {
+            "kind": "DeleteOptions",
+            "apiVersion": "v1",
+            "ignoreStoreReadErrorWithClusterBreakingPotential": True,
+        },
+        query=(("labelSelector", "matches=nothing"),),
+    ),
+    Step(
+        "list-versions-after",
+        "GET",
+        API,
+        query=(("fieldSelector", "spec.signerName=example.com/versions"),),
     ),
 ]

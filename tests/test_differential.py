@@ -25,6 +25,7 @@ from differential_corpus import STEPS, Step
 
 from conformance.client import Client, Connection, Transcript
 from conformance.identities import ROLES
+from conformance.spec.versions import MATRIX, NEWEST, RELEASES, KubeVersion
 
 _UID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SHA256 = hashes.SHA256()
@@ -112,7 +113,12 @@ def normalise(value: Any, key: str = "") -> Any:
     return value
 
 
-def _shape(resp: Any) -> dict[str, Any]:
+_YAML_ERROR = re.compile(
+    r"^(error encoding patch: |error decoding YAML: error converting YAML to JSON: ).*", re.S
+)
+
+
+def _shape(resp: Any, yaml_error: bool = False) -> dict[str, Any]:
     try:
         body: Any = json.loads(resp.body)
     except ValueError:
@@ -133,6 +139,8 @@ def _shape(resp: Any) -> dict[str, Any]:
             ),
             key=lambda r: r["name"],
         )
+    if yaml_error and isinstance(body, dict) and isinstance(body.get("message"), str):
+        body["message"] = _YAML_ERROR.sub(r"\1<yaml parser error>", body["message"])
     return {
         "status": resp.status,
         "content-type": resp.headers.get("content-type", "").split(";")[0],
@@ -156,7 +164,7 @@ def _send(clients: dict[str, Client], step: Step, materials: dict[str, bytes]) -
         content_type=step.content_type,
         headers=step.headers or None,
     )
-    return _shape(resp)
+    return _shape(resp, step.yaml_error)
 
 
 def _clients(kubeconfig: str) -> dict[str, Client]:
@@ -164,26 +172,47 @@ def _clients(kubeconfig: str) -> dict[str, Client]:
     return {r: Client(Connection.from_kubeconfig(kubeconfig, r), r, t) for r in ROLES}
 
 
-@pytest.fixture(scope="module")
-def real_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from conformance.targets.controlplane import ControlPlane, MissingAssets, find_assets
+def _assets(version: KubeVersion) -> str:
+    """The newest release's binaries wherever the user keeps them; an older release's
+    from the build cache (ci/controlplane/build.sh VERSION), skipped when not built."""
+    from conformance.targets.controlplane import MissingAssets, find_assets
+    from conformance.targets.controlplane.assets import check_binaries, default_assets_dir
 
     try:
-        assets = find_assets(None)
+        if version == NEWEST:
+            return find_assets(None)
+        directory = str(default_assets_dir(RELEASES[version]))
+        check_binaries(directory, f"the build of Kubernetes {RELEASES[version]}")
+        return directory
     except MissingAssets as e:
         pytest.skip(f"no control-plane binaries: {e}")
-    path = str(tmp_path_factory.mktemp("real") / "kubeconfig")
+
+
+@pytest.fixture(scope="module", params=MATRIX, ids=str)
+def real_kubeconfig(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[KubeVersion, str]]:
+    """kube-apiserver of one release of the matrix, with its kubeconfig."""
+    from conformance.targets.controlplane import ControlPlane
+
+    version: KubeVersion = request.param
+    assets = _assets(version)
+    path = str(tmp_path_factory.mktemp(f"real-{version}") / "kubeconfig")
     with ControlPlane(assets, controller_manager=False) as plane:
         plane.write_kubeconfig(path)
-        yield path
+        yield version, path
 
 
-def test_fake_and_kube_apiserver_agree(real_kubeconfig: str, tmp_path: Path) -> None:
+def test_fake_and_kube_apiserver_agree(
+    real_kubeconfig: tuple[KubeVersion, str], tmp_path: Path
+) -> None:
+    """The fake behaving as a release answers the corpus as that release's kube-apiserver."""
     from conformance.targets.fake import FakeConfig, FakeServer
 
+    version, kubeconfig = real_kubeconfig
     materials = _materials()
-    real = _clients(real_kubeconfig)
-    with FakeServer(FakeConfig()) as fake_server:
+    real = _clients(kubeconfig)
+    with FakeServer(FakeConfig(kube_version=version)) as fake_server:
         fake_server.write_kubeconfig(str(tmp_path / "fake"))
         fake = _clients(str(tmp_path / "fake"))
         mismatches = []

@@ -54,6 +54,7 @@ from conformance.spec.validation import (
     validate_meta_path_segments,
     validate_usages,
 )
+from conformance.spec.versions import V1_34, V1_35, V1_36, V1_37
 
 # ---------------------------------------------------------------------------
 # fixtures
@@ -485,13 +486,16 @@ def test_conditions_rules() -> None:
     # Under v1.37 default gates the handwritten C5 error is replaced by the enforced
     # declarative union error, appended at the end.
     obj = {"status": {"conditions": conds}}
-    final = apply_declarative(errs, obj, None)
+    final = apply_declarative(errs, obj, None, V1_37)
     assert final[-1].error_string() == (
         'status.conditions: Invalid value: "{conditions[{\\"type\\": \\"Approved\\"}], '
         'conditions[{\\"type\\": \\"Denied\\"}]}": must specify at most one of: '
         '`conditions[{"type": "Approved"}]`, `conditions[{"type": "Denied"}]`'
     )
     assert not any("mutually exclusive" in e.body() for e in final)
+    # Before 1.37 the union is only compared: the handwritten errors come back as they were.
+    for version in (V1_34, V1_35, V1_36):
+        assert apply_declarative(errs, obj, None, version) == errs
 
 
 def test_certificate_pem_rules() -> None:

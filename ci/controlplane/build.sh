@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
 # Build the real control-plane binaries (kube-apiserver, kube-controller-manager,
-# kubectl, etcd) pinned by go.mod into a directory laid out like envtest's
-# KUBEBUILDER_ASSETS. Does nothing when that directory already holds every
-# binary built from the current pins (a stamp file records them).
+# kubectl, etcd) of one Kubernetes release, pinned by ci/controlplane/v<minor>/go.mod,
+# into a directory laid out like envtest's KUBEBUILDER_ASSETS. Does nothing when that
+# directory already holds every binary built from the current pins (a stamp file
+# records them).
 #
-# Usage: ci/controlplane/build.sh [DEST]
+# Usage: ci/controlplane/build.sh [VERSION [DEST]]
+#   VERSION is a minor version of the matrix (1.34, v1.35, 1.36.3, ...); it defaults to
+#   the newest. Each has its own module (ci/controlplane/pin.sh writes one), so the
+#   module graphs of two releases never mix.
 #   DEST defaults to $CSR_CONFORMANCE_ASSETS, else
 #   ${XDG_CACHE_HOME:-~/.cache}/csr-conformance/assets/<k8s version>.
 # Prints DEST on stdout as the last line (for: assets=$(build.sh | tail -1)).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cd "$here"
+known=$(cd "$here" && ls -d v1.* | sort -t. -k2,2n)
+requested=${1:-$(echo "$known" | tail -n 1)}
+if ! [[ $requested =~ ^v?1\.([0-9]+)(\.[0-9]+)?$ ]]; then
+  echo "build.sh: VERSION must look like 1.37 or v1.37.2, not '$requested'" >&2
+  exit 2
+fi
+module="v1.${BASH_REMATCH[1]}"
+if ! [ -f "$here/$module/go.mod" ]; then
+  echo "build.sh: Kubernetes $requested is not in the matrix ($(echo $known | tr ' ' ',')); pin it with ci/controlplane/pin.sh" >&2
+  exit 2
+fi
+cd "$here/$module"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "build.sh: Go is not installed; install Go >= 1.26 (or fetch envtest binaries with setup-envtest)" >&2
@@ -20,8 +35,12 @@ fi
 
 k8s_version=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' go.mod)
 etcd_version=$(awk '$1 == "go.etcd.io/etcd/server/v3" && $2 ~ /^v/ {print $2; exit}' go.mod)
-dest=${1:-${CSR_CONFORMANCE_ASSETS:-${XDG_CACHE_HOME:-$HOME/.cache}/csr-conformance/assets/$k8s_version}}
-stamp_want=$(cat go.mod go.sum build.sh | sha256sum | cut -d' ' -f1)
+if [ -n "${BASH_REMATCH[2]}" ] && [ "v1.${BASH_REMATCH[1]}${BASH_REMATCH[2]}" != "$k8s_version" ]; then
+  echo "build.sh: the matrix pins Kubernetes $k8s_version for $module, not $requested" >&2
+  exit 2
+fi
+dest=${2:-${CSR_CONFORMANCE_ASSETS:-${XDG_CACHE_HOME:-$HOME/.cache}/csr-conformance/assets/$k8s_version}}
+stamp_want=$(cat go.mod go.sum ../build.sh | sha256sum | cut -d' ' -f1)
 
 binaries=(kube-apiserver kube-controller-manager kubectl etcd)
 complete=yes

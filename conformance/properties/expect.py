@@ -92,6 +92,7 @@ def predict_create(
         now=now,
         uid=uid,
         generated_suffix=suffix,
+        version=session.kube_version,
     )
 
 
@@ -181,6 +182,7 @@ def judge_update(
             stored=stored,
             now=now,
             user_agent=USER_AGENT,
+            version=session.kube_version,
         )
         decision = decision or candidate  # report against the Date header's second
         if candidate.code != resp.status or candidate.code >= 300:

@@ -38,6 +38,7 @@ from conformance.spec.decode import DecodeResult, decode_body
 from conformance.spec.request import check_request
 from conformance.spec.signer import KUBE_APISERVER_CLIENT
 from conformance.spec.validation import validate_create
+from conformance.spec.versions import KubeVersion, decides, release
 
 MAX_GENERATED_PREFIX: Final = 58
 GENERATED_SUFFIX_LENGTH: Final = 5
@@ -349,6 +350,7 @@ def _media_type(content_type: str | None) -> str:
 # ---------------------------------------------------------------------------
 
 
+@decides
 def decide_create(
     body: bytes,
     query: Mapping[str, Sequence[str]],
@@ -360,6 +362,7 @@ def decide_create(
     generated_suffix: str | Sequence[str],
     terminating_names: Collection[str] = (),
     content_type: str | None = "application/json",
+    version: KubeVersion | None = None,
 ) -> CreateDecision:
     """Decide the response to ``POST /apis/certificates.k8s.io/v1/certificatesigningrequests``.
 
@@ -368,8 +371,10 @@ def decide_create(
     sequence of suffixes to try in order (kube-apiserver retries a generated-name
     collision up to 8 times). ``terminating_names`` are existing names whose objects carry
     a deletionTimestamp (their 409 message differs). ``content_type`` is the request's
-    Content-Type header; only JSON bodies are modelled.
+    Content-Type header; only JSON bodies are modelled. ``version`` is the release whose
+    behaviour to decide by (:mod:`conformance.spec.changes`; default: the one in force).
     """
+    release_ = version or release()
     warnings: list[str] = []
 
     media = _media_type(content_type)
@@ -469,6 +474,7 @@ def decide_create(
             terminating_names=terminating_names,
             dry_run=dry_run,
             client_rv=client_rv,
+            version=release_,
         )
         if last.code != 409:
             return last
@@ -489,12 +495,13 @@ def _create_attempt(
     terminating_names: Collection[str],
     dry_run: bool,
     client_rv: str,
+    version: KubeVersion,
 ) -> CreateDecision:
     name = str(obj["metadata"].get("name") or "")
 
     # 6. PrepareForCreate + ValidateCreate
     prepared = prepare_for_create(obj, user)
-    errs = validate_create(prepared)
+    errs = validate_create(prepared, version)
     if errs:
         status_body = st.invalid_csr(name, errs)
         exact = fe.all_exact(errs)

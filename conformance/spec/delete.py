@@ -22,6 +22,8 @@ from typing import Any, Final
 
 from conformance.spec import fielderrors as fe
 from conformance.spec import status as st
+from conformance.spec.changes import DELETE_OPTIONS_BAD_REQUEST, UNSAFE_DELETE
+from conformance.spec.versions import release
 
 RULE: Final = "CSR-DEL-OPTS"
 POLICIES: Final = ("Foreground", "Background", "Orphan")
@@ -60,10 +62,83 @@ DeleteOptionsView = DeleteOptions
 """The name validation's callers used before decoding moved here."""
 
 
-def _unmarshal_error(field_name: str, go_type: str) -> OptionsError:
+def _json_kind(value: Any) -> str:
+    """encoding/json's ``UnmarshalTypeError.Value``: the JSON kind it met ("number 1.5"
+    for a number that does not fit an integer field)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, float):
+        return f"number {value!r}" if not value.is_integer() else "number"
+    return "number"
+
+
+def _unmarshal_error(field_name: str, go_type: str, value: Any) -> OptionsError:
     return OptionsError(
-        f"json: cannot unmarshal into Go struct field DeleteOptions.{field_name} of type {go_type}"
+        f"json: cannot unmarshal {_json_kind(value)} into Go struct field "
+        f"DeleteOptions.{field_name} of type {go_type}"
     )
+
+
+def undecodable_status(message: str) -> st.Status:
+    """The answer to DeleteOptions that cannot be decoded from the body: 400 BadRequest
+    from 1.35; before, the raw decode error surfaced as a 500 without a reason
+    (:data:`~conformance.spec.changes.DELETE_OPTIONS_BAD_REQUEST`)."""
+    if DELETE_OPTIONS_BAD_REQUEST.applies(release()):
+        return st.bad_request(message)
+    return st.internal_error(message)
+
+
+def honoured_options(opts: DeleteOptions) -> DeleteOptions:
+    """The options the handler goes on with: before 1.37 (AllowUnsafeMalformedObjectDeletion
+    off) ``ignoreStoreReadErrorWithClusterBreakingPotential`` is dropped before validation,
+    so it changes nothing (:data:`~conformance.spec.changes.UNSAFE_DELETE`)."""
+    if opts.ignore_store_read_error is not None and not UNSAFE_DELETE.applies(release()):
+        opts.ignore_store_read_error = None
+    return opts
+
+
+def unsafe_delete_requested(opts: DeleteOptions) -> bool:
+    """True when a delete asks for the corrupt-object deleter (1.37 and later)."""
+    return bool(opts.ignore_store_read_error) and UNSAFE_DELETE.applies(release())
+
+
+UNSAFE_DELETE_VERB: Final = "unsafe-delete-ignore-read-errors"
+
+
+def unsafe_delete_forbidden(name: str, reason: str = "") -> st.Status:
+    """403 from ``authorizeUnsafeDelete`` (the caller may delete, but not unsafely)."""
+    return st.forbidden(name, f'not permitted to do "{UNSAFE_DELETE_VERB}", reason: {reason}')
+
+
+def unsafe_delete_conflict(name: str) -> st.Status:
+    """409 from the corrupt-object deleter for an object that decodes fine (every CSR a
+    client can create): nothing is deleted. etcd3's ``InvalidObjError`` names the key."""
+    return st.conflict(
+        name,
+        "StorageError: invalid object, Code: 4, Key: "
+        f"/registry/{st.RESOURCE}/{name}, ResourceVersion: 0, AdditionalErrorMsg: unsafe "
+        "deletion is not allowed because the object is decodable from storage",
+    )
+
+
+def collection_unsafe_errors(opts: DeleteOptions) -> list[fe.FieldError]:
+    """deletecollection refuses the option outright (1.37 and later)."""
+    if not unsafe_delete_requested(opts):
+        return []
+    return [
+        fe.invalid(
+            RULE,
+            "ignoreStoreReadErrorWithClusterBreakingPotential",
+            True,
+            "is not allowed with DELETECOLLECTION, try again after removing the option",
+        )
+    ]
 
 
 def decode_body(raw: bytes) -> DeleteOptions:
@@ -80,23 +155,30 @@ def decode_body(raw: bytes) -> DeleteOptions:
     dry = doc.get("dryRun")
     if dry is not None:
         if not isinstance(dry, list) or not all(isinstance(x, str) for x in dry):
-            raise _unmarshal_error("dryRun", "[]string")
+            raise _unmarshal_error("dryRun", "[]string", dry)
         opts.dry_run = list(dry)
     policy = doc.get("propagationPolicy")
     if policy is not None:
         if not isinstance(policy, str):
-            raise _unmarshal_error("propagationPolicy", "v1.DeletionPropagation")
+            raise _unmarshal_error("propagationPolicy", "v1.DeletionPropagation", policy)
         opts.propagation_policy = policy
     orphan = doc.get("orphanDependents")
     if orphan is not None:
         if not isinstance(orphan, bool):
-            raise _unmarshal_error("orphanDependents", "bool")
+            raise _unmarshal_error("orphanDependents", "bool", orphan)
         opts.orphan_dependents = orphan
     grace = doc.get("gracePeriodSeconds")
     if grace is not None:
         if isinstance(grace, bool) or not isinstance(grace, int):
-            raise _unmarshal_error("gracePeriodSeconds", "int64")
+            raise _unmarshal_error("gracePeriodSeconds", "int64", grace)
         opts.grace_period_seconds = grace
+    unsafe = doc.get("ignoreStoreReadErrorWithClusterBreakingPotential")
+    if unsafe is not None:
+        if not isinstance(unsafe, bool):
+            raise _unmarshal_error(
+                "ignoreStoreReadErrorWithClusterBreakingPotential", "bool", unsafe
+            )
+        opts.ignore_store_read_error = unsafe
     pre = doc.get("preconditions")
     if isinstance(pre, dict):
         uid = pre.get("uid")

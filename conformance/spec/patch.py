@@ -34,6 +34,7 @@ from typing import Any, Final
 
 from conformance.spec import fielderrors as fe
 from conformance.spec import status as st
+from conformance.spec.changes import EARLY_PATCH_VALIDATION
 from conformance.spec.create import validate_create_options, warning_header
 from conformance.spec.decode import (
     JSONSyntaxError,
@@ -43,6 +44,7 @@ from conformance.spec.decode import (
     parse_json,
 )
 from conformance.spec.gojson import encode_csr, go_format_v, marshal, to_unstructured
+from conformance.spec.goscan import syntax_error
 from conformance.spec.jsonpatch import (
     MAX_JSON_PATCH_OPERATIONS,
     PatchError,
@@ -52,6 +54,7 @@ from conformance.spec.jsonpatch import (
 )
 from conformance.spec.smp import SMPError, strategic_merge
 from conformance.spec.validation import with_rule
+from conformance.spec.versions import release
 
 JSON_PATCH: Final = "application/json-patch+json"
 MERGE_PATCH: Final = "application/merge-patch+json"
@@ -489,6 +492,10 @@ def apply_patch(
     """
     rule = RULE_FOR_TYPE[patch_type]
     strict_mode = directive in ("Warn", "Strict")
+    if not EARLY_PATCH_VALIDATION.applies(release()):
+        legacy = _legacy_syntax_error(patch_type, body, strict_mode)
+        if legacy is not None:
+            return _fail(st.bad_request(legacy), rule)
     if patch_type == JSON_PATCH:
         applied: list[str] = []
         if strict_mode:
@@ -525,6 +532,22 @@ def apply_patch(
     if patch_type == STRATEGIC_PATCH:
         return _apply_strategic(body, stored, directive, rule)
     raise NotImplementedError(f"patch type {patch_type} is applied elsewhere")
+
+
+def _legacy_syntax_error(patch_type: str, body: bytes, strict_mode: bool) -> str | None:
+    """Before 1.37 a body that is not JSON reached each patch type's own decoder (the
+    object already read, so a missing name was a 404 first): JSON and merge patches
+    decode strictly under Warn/Strict (``error decoding patch: <scanner error>``), else
+    json-patch's ``DecodePatch`` says the scanner error and a merge patch ``Invalid JSON
+    Patch``; a strategic merge patch says the scanner error alone."""
+    problem = syntax_error(body)
+    if problem is None:
+        return None
+    if patch_type in (JSON_PATCH, MERGE_PATCH) and strict_mode:
+        return f"error decoding patch: {problem}"
+    if patch_type == MERGE_PATCH:
+        return "Invalid JSON Patch"
+    return problem
 
 
 def _apply_strategic(

@@ -39,6 +39,7 @@ import yaml
 from conformance.spec import fielderrors as fe
 from conformance.spec import gounicode
 from conformance.spec import status as st
+from conformance.spec.changes import APPLY_CREATE_WIPES_SYSTEM_FIELDS, EARLY_PATCH_VALIDATION
 from conformance.spec.create import (
     UserInfo,
     field_validation_directive,
@@ -71,6 +72,7 @@ from conformance.spec.update_strategy import (
     validate_update,
 )
 from conformance.spec.validation import validate_create, with_rule
+from conformance.spec.versions import KubeVersion, decides, release
 
 Method = Literal["PUT", "PATCH"]
 
@@ -308,6 +310,7 @@ def _ignore_managed_fields_timestamps(prepared: dict[str, Any], stored: Mapping[
 # ---------------------------------------------------------------------------
 
 
+@decides
 def decide_update(
     endpoint: Endpoint,
     method: Method,
@@ -322,6 +325,7 @@ def decide_update(
     now: str,
     user_agent: str | None = None,
     uid: str = "",
+    version: KubeVersion | None = None,
 ) -> UpdateDecision:
     """Decide the response to ``PUT``/``PATCH`` of ``…/certificatesigningrequests/{name}``
     (``endpoint`` "main") or its ``/approval`` or ``/status`` subresource.
@@ -335,8 +339,11 @@ def decide_update(
     decision also computes managedFields (through :mod:`conformance.spec.apply`): the
     success body and ``object`` then carry them, and ``noop`` is final. Without it
     managedFields are left to the caller. Server-side apply always computes them.
-    ``uid`` is the uid a server-side apply that creates the object assigns.
+    ``uid`` is the uid a server-side apply that creates the object assigns. ``version``
+    is the release whose behaviour to decide by (:mod:`conformance.spec.changes`;
+    default: the one in force).
     """
+    release_ = version or release()
     verb = "update" if method == "PUT" else "patch"
     username = user.username if user is not None else "system:anonymous"
     if not authorizer(verb, _resource(endpoint), name):
@@ -416,12 +423,14 @@ def decide_update(
             return _fail(
                 st.options_invalid("PatchOptions", opt_errs), ["CSR-PATCH-OPTS"], errors=opt_errs
             )
-        body_error = check_patch_body(body, patch_type)
+        body_error = (
+            check_patch_body(body, patch_type) if EARLY_PATCH_VALIDATION.applies(release_) else None
+        )
         if body_error is not None:
             return _fail(body_error, [*rules])
         if patch_type == APPLY_PATCH:
             return _decide_apply(
-                endpoint, name, body, query, user, authorizer, stored, now, uid, rules
+                endpoint, name, body, query, user, authorizer, stored, now, uid, rules, release_
             )
         if stored is None:
             return _fail(st.not_found(name), ["CSR-UPD-404", *rules])
@@ -469,6 +478,7 @@ def decide_update(
         rules,
         request_managed,
         managed,
+        release_,
     )
     if decision.code == 200:
         decision.request_object = copy.deepcopy(new)
@@ -492,6 +502,7 @@ def _update_in_store(
     rules: list[str],
     request_managed: list[Any] | None,
     managed: list[Any] | None,
+    version: KubeVersion,
 ) -> UpdateDecision:
     """``Store.Update`` from the resourceVersion check on.
 
@@ -517,7 +528,7 @@ def _update_in_store(
     prepared = prepare_update(endpoint, new, stored, now)
     if managed is not None:
         _set_managed(prepared, managed)
-    errs = validate_update(endpoint, prepared, stored)
+    errs = validate_update(endpoint, prepared, stored, version)
     if errs:
         status = st.invalid_csr(name, errs)
         exact = fe.all_exact(errs)
@@ -706,19 +717,30 @@ def _decide_apply(
     now: str,
     uid: str,
     rules: list[str],
+    version: KubeVersion,
 ) -> UpdateDecision:
     """``applyPatcher`` through ``Store.Update`` (which creates on the main resource)."""
     ssa = _ssa()
     directive = field_validation_directive(query)
+    early = EARLY_PATCH_VALIDATION.applies(version)
+    # What applyPatcher calls the body in its errors: "patch" from 1.37, "YAML" before.
+    noun = "patch" if early else "YAML"
     try:
         doc, duplicates = load_apply_yaml(body)
     except yaml.YAMLError as exc:
-        prefix = "error encoding patch: "
+        if early:  # validateAndTranscodePatch, before the object is read
+            prefix = "error encoding patch: "
+        elif stored is None and endpoint != "main":
+            return _fail(st.not_found(name), [*rules, "CSR-UPD-404"])
+        else:
+            prefix = "error decoding YAML: error converting YAML to JSON: "
         return _fail(st.bad_request(prefix + str(exc)), rules, exact=False, prefix=prefix)
+    if stored is None and endpoint != "main" and not early:
+        return _fail(st.not_found(name), [*rules, "CSR-UPD-404"])
     if _has_surrogate(doc):
         # go-yaml refuses a \u escape of a UTF-16 surrogate (so the surrogate pairs JSON
         # encoders write for characters beyond the BMP); PyYAML decodes them one by one.
-        prefix = "error decoding patch: error converting YAML to JSON: yaml: "
+        prefix = f"error decoding {noun}: error converting YAML to JSON: yaml: "
         message = prefix + "found invalid Unicode character escape code"
         return _fail(st.bad_request(message), rules, exact=b"\n" not in body, prefix=prefix)
     if stored is None and endpoint != "main":
@@ -726,8 +748,9 @@ def _decide_apply(
     if doc is not None and not isinstance(doc, dict):
         return _fail(
             st.bad_request(
-                f"error decoding patch: json: cannot unmarshal {_go_kind_word(doc)} into Go "
-                "value of type map[string]interface {}"
+                f"error decoding {noun}: error unmarshaling JSON: while decoding JSON: json: "
+                f"cannot unmarshal {_go_kind_word(doc)} into Go value of type "
+                "map[string]interface {}"
             ),
             rules,
         )
@@ -739,7 +762,7 @@ def _decide_apply(
     if duplicates and directive in ("Warn", "Strict"):
         text = "yaml: unmarshal errors:\n  " + "\n  ".join(duplicates)
         if directive == "Strict":
-            prefix = "error strict decoding patch: "
+            prefix = f"error strict decoding {noun}: "
             return _fail(st.bad_request(prefix + text), rules, exact=False, prefix=prefix)
         header = warning_header(text)
         if header is not None:
@@ -759,9 +782,23 @@ def _decide_apply(
         warnings.append(header)
     managed = list(result.managed_fields)
     if stored is None:
-        return _create_by_apply(new, name, query, user, authorizer, now, uid, warnings, rules)
+        return _create_by_apply(
+            new, name, query, user, authorizer, now, uid, warnings, rules, version
+        )
     decision = _update_in_store(
-        endpoint, name, new, stored, query, user, authorizer, now, warnings, rules, None, managed
+        endpoint,
+        name,
+        new,
+        stored,
+        query,
+        user,
+        authorizer,
+        now,
+        warnings,
+        rules,
+        None,
+        managed,
+        version,
     )
     if decision.code == 200:
         decision.request_object = copy.deepcopy(new)
@@ -778,19 +815,22 @@ def _create_by_apply(
     uid: str,
     warnings: list[str],
     rules: list[str],
+    version: KubeVersion,
 ) -> UpdateDecision:
     """An apply to a missing main resource runs the create path (§10.9): system fields
     wiped and filled, PrepareForCreate, create validation, then the ``create``
     authorization check and CertificateSubjectRestriction, then 201."""
     meta = _meta(obj)
-    for key in ("creationTimestamp", "uid", "deletionTimestamp", "deletionGracePeriodSeconds"):
+    wiped = ["creationTimestamp", "uid"]
+    if APPLY_CREATE_WIPES_SYSTEM_FIELDS.applies(version):
+        wiped += ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]
+    for key in wiped:
         meta.pop(key, None)
-    meta.pop("selfLink", None)
     meta["creationTimestamp"] = now
     meta["uid"] = uid
     obj["metadata"] = meta
     prepared = prepare_for_create(obj, user)
-    errs = validate_create(prepared)
+    errs = validate_create(prepared, version)
     if errs:
         return _fail(
             st.invalid_csr(name, errs),

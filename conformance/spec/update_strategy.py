@@ -43,6 +43,7 @@ from conformance.spec.validation import (
     validate_meta_path_segments,
     validation_options,
 )
+from conformance.spec.versions import KubeVersion, release
 
 Endpoint = Literal["main", "status", "approval"]
 ENDPOINTS: Final[tuple[Endpoint, ...]] = ("main", "status", "approval")
@@ -467,12 +468,15 @@ def endpoint_options(
 
 
 def validate_update(
-    endpoint: Endpoint, new: Mapping[str, Any], old: Mapping[str, Any]
+    endpoint: Endpoint,
+    new: Mapping[str, Any],
+    old: Mapping[str, Any],
+    version: KubeVersion | None = None,
 ) -> list[fe.FieldError]:
     """Everything ``rest.ValidateUpdate`` reports for a prepared object, in order.
 
     The same message can be produced by several passes (labels are checked four times);
-    declarative validation's filter keeps the first of each, as the server does.
+    from 1.37 declarative validation's filter keeps the first of each, as the server does.
     """
     errs: list[fe.FieldError] = []
     # validateCommonFields: generic meta with path-segment names, generic meta update
@@ -483,7 +487,7 @@ def validate_update(
     errs.extend(transition_errors(endpoint, new, old))
     errs.extend(validate_object_meta_update(new, old))
     errs.extend(_kube_finalizer_errors(new))
-    return apply_declarative(errs, new, old)
+    return apply_declarative(errs, new, old, version or release())
 
 
 def storage_form(obj: Mapping[str, Any], *, nil_equals_empty: bool = False) -> Any:

@@ -31,9 +31,16 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from conformance.spec import fielderrors as fe
+from conformance.spec.changes import (
+    DECLARATIVE_APPROVAL_UNION,
+    DEDUPLICATED_CAUSES,
+    INDEXED_OWNER_REFERENCES,
+    LABEL_CONTENT_PACKAGE,
+)
 from conformance.spec.goenc import CorruptInputError, b64decode, pem_decode
 from conformance.spec.request import validate_request
 from conformance.spec.signer import validate_csr_signer_name
+from conformance.spec.versions import KubeVersion, release
 from conformance.wire.schema import KEY_USAGES
 
 # ---------------------------------------------------------------------------
@@ -184,8 +191,10 @@ def _regex_error(msg: str, fmt: str, *examples: str) -> str:
 
 
 def _content_max_len(n: int) -> str:
-    # api/validate/content.MaxLenError says "bytes" (util/validation's says "characters").
-    return f"must be no more than {n} bytes"
+    # api/validate/content.MaxLenError says "bytes"; util/validation's, which label keys
+    # and values went through before 1.35, says "characters".
+    unit = "bytes" if LABEL_CONTENT_PACKAGE.applies(release()) else "characters"
+    return f"must be no more than {n} {unit}"
 
 
 def _content_dns1123_subdomain(value: str) -> list[str]:
@@ -210,8 +219,13 @@ def is_qualified_name(value: str) -> list[str]:
         else:
             errs.extend("prefix part " + m for m in _content_dns1123_subdomain(prefix))
     else:
-        return [
+        noun = (
             "a valid label key "
+            if LABEL_CONTENT_PACKAGE.applies(release())
+            else ("a qualified name ")
+        )
+        return [
+            noun
             + _regex_error(_LABEL_KEY_ERR, _LABEL_KEY_FMT, "MyName", "my.name", "123-abc")
             + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
         ]
@@ -267,28 +281,60 @@ def _parse_group_version(gv: str) -> tuple[str, str] | None:
     return None
 
 
+def _owner_reference_errors(ref: Mapping[str, Any], p: str) -> list[fe.FieldError]:
+    """``validateOwnerReference`` as 1.37 words it: indexed paths, Required for empties."""
+    errs: list[fe.FieldError] = []
+    api_version = _str(ref, "apiVersion")
+    gv = _parse_group_version(api_version)
+    if api_version == "":
+        errs.append(fe.required("CSR-META-M4", f"{p}.apiVersion", "must not be empty"))
+    elif gv is None or gv[1] == "":
+        errs.append(
+            fe.invalid(
+                "CSR-META-M4",
+                f"{p}.apiVersion",
+                api_version,
+                "must be <group>/<version> or <version>",
+            )
+        )
+    for key in ("kind", "name", "uid"):
+        if _str(ref, key) == "":
+            errs.append(fe.required("CSR-META-M4", f"{p}.{key}", "must not be empty"))
+    return errs
+
+
+def _legacy_owner_reference_errors(ref: Mapping[str, Any], p: str) -> list[fe.FieldError]:
+    """``validateOwnerReference`` before 1.37: ``schema.FromAPIVersionAndKind`` (an
+    unparseable apiVersion has no version), Invalid for every empty field."""
+    errs: list[fe.FieldError] = []
+    gv = _parse_group_version(_str(ref, "apiVersion"))
+    if gv is None or gv[1] == "":
+        errs.append(
+            fe.invalid(
+                "CSR-META-M4",
+                f"{p}.apiVersion",
+                _str(ref, "apiVersion"),
+                "version must not be empty",
+            )
+        )
+    for key in ("kind", "name", "uid"):
+        if _str(ref, key) == "":
+            errs.append(fe.invalid("CSR-META-M4", f"{p}.{key}", "", "must not be empty"))
+    return errs
+
+
 def _validate_owner_references(refs: list[Any], path: str) -> list[fe.FieldError]:
     errs: list[fe.FieldError] = []
     first_controller = ""
     maps = [r if isinstance(r, Mapping) else {} for r in refs]
+    indexed = INDEXED_OWNER_REFERENCES.applies(release())
     for i, ref in enumerate(maps):
-        p = f"{path}[{i}]"
-        api_version = _str(ref, "apiVersion")
-        gv = _parse_group_version(api_version)
-        if api_version == "":
-            errs.append(fe.required("CSR-META-M4", f"{p}.apiVersion", "must not be empty"))
-        elif gv is None or gv[1] == "":
-            errs.append(
-                fe.invalid(
-                    "CSR-META-M4",
-                    f"{p}.apiVersion",
-                    api_version,
-                    "must be <group>/<version> or <version>",
-                )
-            )
-        for key in ("kind", "name", "uid"):
-            if _str(ref, key) == "":
-                errs.append(fe.required("CSR-META-M4", f"{p}.{key}", "must not be empty"))
+        p = f"{path}[{i}]" if indexed else path
+        if indexed:
+            errs.extend(_owner_reference_errors(ref, p))
+        else:
+            errs.extend(_legacy_owner_reference_errors(ref, p))
+        gv = _parse_group_version(_str(ref, "apiVersion"))
         group, version = gv if gv is not None else ("", "")
         if group == "" and version == "v1" and _str(ref, "kind") == "Event":
             errs.append(
@@ -635,17 +681,25 @@ def declarative_errors(
 
 
 def apply_declarative(
-    errs: Sequence[fe.FieldError], new: Mapping[str, Any], old: Mapping[str, Any] | None
+    errs: Sequence[fe.FieldError],
+    new: Mapping[str, Any],
+    old: Mapping[str, Any] | None,
+    version: KubeVersion,
 ) -> list[fe.FieldError]:
-    """``ValidateDeclarativelyWithMigrationChecks`` for CSRs under v1.37 default gates.
+    """``ValidateDeclarativelyWithMigrationChecks`` for CSRs under the default gates of
+    ``version``.
 
-    Three visible effects: the handwritten errors come back de-duplicated by their
-    ``Error()`` text (``FilterCoveredHandwrittenErrors`` goes through ``ToAggregate``), so
-    ``details.causes`` never repeats an identical field+message; handwritten C5 errors
-    are dropped when the (beta, enforced) union error fires; and the declarative errors
-    are appended at the end.
+    Before 1.37 declarative validation is only compared with the handwritten errors, which
+    come back unchanged (:data:`~conformance.spec.changes.DECLARATIVE_APPROVAL_UNION`).
+    From 1.37 there are three visible effects: the handwritten errors come back
+    de-duplicated by their ``Error()`` text (``FilterCoveredHandwrittenErrors`` goes through
+    ``ToAggregate``), so ``details.causes`` never repeats an identical field+message;
+    handwritten C5 errors are dropped when the (beta, enforced) union error fires; and the
+    declarative errors are appended at the end.
     """
-    dv = declarative_errors(new, old)
+    if not DEDUPLICATED_CAUSES.applies(version):
+        return list(errs)
+    dv = declarative_errors(new, old) if DECLARATIVE_APPROVAL_UNION.applies(version) else []
     out: list[fe.FieldError] = []
     seen: set[str] = set()
     for e in errs:
@@ -659,7 +713,9 @@ def apply_declarative(
     return out + dv
 
 
-def validate_create(obj: Mapping[str, Any]) -> list[fe.FieldError]:
+def validate_create(
+    obj: Mapping[str, Any], version: KubeVersion | None = None
+) -> list[fe.FieldError]:
     """Everything ``rest.ValidateCreate`` reports for a prepared CSR, in order.
 
     Strategy validation first; the path-segment pass (M3) only if that found nothing;
@@ -668,7 +724,7 @@ def validate_create(obj: Mapping[str, Any]) -> list[fe.FieldError]:
     errs = validate_csr_create(obj)
     if not errs:
         errs = validate_meta_path_segments(obj)
-    return apply_declarative(errs, obj, None)
+    return apply_declarative(errs, obj, None, version or release())
 
 
 def with_rule(err: fe.FieldError, rule: str) -> fe.FieldError:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from conformance.identities import ADMIN, ROLES
+from conformance.spec.versions import NEWEST, KubeVersion, judge
 
 KINDS = ("fake", "controlplane", "kubeconfig")
 
@@ -42,6 +43,10 @@ class TargetSpec:
     """Control plane: where kube-apiserver keeps its data (etcd, kine-sqlite, kine-memory)."""
     kine_version: str | None = None
     """Control plane on kine: the kine release (None: the one ci/kine pins)."""
+    kube_version: str | None = None
+    """``--kube-version``: the release to judge as; the fake behaves as it, the control
+    plane runs its binaries (None: the fake and the control plane are the newest, and a
+    kubeconfig's cluster is judged as what its /version says)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ class TargetEnv:
 
 class TargetStartError(Exception):
     """The target could not be started or reached; the message is one line."""
+
+
+def _fake_version(option: str | None) -> KubeVersion:
+    """The release the fake behaves as: the known release ``--kube-version`` maps to."""
+    return NEWEST if option is None else judge(None, KubeVersion.parse(option)).judged
 
 
 @contextlib.contextmanager
@@ -92,6 +102,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                         faults=frozenset(spec.faults),
                         signer=SignerConfig(names=names),
                         bookmark_seconds=SUITE_BOOKMARK_SECONDS,
+                        kube_version=_fake_version(spec.kube_version),
                     )
                 )
             except ValueError as e:
@@ -123,7 +134,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
             )
 
             try:
-                assets = find_assets(spec.assets)
+                assets = find_assets(spec.assets, spec.kube_version)
                 # setup-envtest archives carry no kube-controller-manager; run without it then.
                 kcm = os.path.join(assets, "kube-controller-manager")
                 plane = ControlPlane(

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from conformance.compaction import FAKE_PATH
 from conformance.spec import status as st
+from conformance.spec.versions import deciding
 from conformance.targets.fake.authz import authorize, forbidden_status
 from conformance.targets.fake.context import STATE_KEY, Call, ServerState
 from conformance.targets.fake.handlers import access_review as access_review_handlers
@@ -219,7 +220,14 @@ async def _health(call: Call) -> web.Response:
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
+    """Every request is decided by the release the fake behaves as (``deciding`` sets it
+    for this request's task only)."""
     state = request.app[STATE_KEY]
+    with deciding(state.kube_version):
+        return await _logged(request, state)
+
+
+async def _logged(request: web.Request, state: ServerState) -> web.StreamResponse:
     if not state.log_requests:
         return await _dispatch(request, state)
     started = time.monotonic()
@@ -241,7 +249,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         )
 
 
-_USER_KEY: Final = "csrc_user"
+_USER_KEY: Final = web.RequestKey("csrc_user", str)
 
 
 async def _dispatch(request: web.Request, state: ServerState) -> web.StreamResponse:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from conformance.spec.versions import NEWEST, KubeVersion
 from conformance.targets.fake.authn import Authenticator, Principal
 from conformance.targets.fake.faults import ActiveFaults
 from conformance.targets.fake.requestinfo import RequestInfo
@@ -49,6 +50,8 @@ class ServerState:
     """Print one line per request on stderr: method, path, user, status, seconds."""
     bookmark_seconds: float = 60.0
     """How often a watch that asked for bookmarks gets one (kube-apiserver: about 60 s)."""
+    kube_version: KubeVersion = NEWEST
+    """The kube-apiserver release the fake behaves as (``serve --kube-version``)."""
 
     def now(self) -> str:
         return rfc3339(self.clock())

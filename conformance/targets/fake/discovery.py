@@ -10,8 +10,9 @@ Upstream: apiserver ``endpoints/discovery`` (``APIGroupList``, ``APIResourceList
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
+from conformance.spec.versions import RELEASES, KubeVersion
 from conformance.targets.fake.resources import (
     CORE_V1,
     GROUP_VERSIONS,
@@ -20,22 +21,27 @@ from conformance.targets.fake.resources import (
     storage_version_hash,
 )
 
-VERSION_INFO: Final = {
-    "major": "1",
-    "minor": "37",
-    "emulationMajor": "1",
-    "emulationMinor": "37",
-    "minCompatibilityMajor": "1",
-    "minCompatibilityMinor": "36",
-    "gitVersion": "v1.37.2+csr-conformance-fake",
-    "gitCommit": "0000000000000000000000000000000000000000",
-    "gitTreeState": "clean",
-    "buildDate": "2025-01-01T00:00:00Z",
-    "goVersion": "go1.25.0",
-    "compiler": "gc",
-    "platform": "linux/amd64",
-}
-"""``/version``. The fake claims the release it imitates; gitVersion marks it as the fake."""
+
+def version_info(version: KubeVersion) -> dict[str, str]:
+    """``/version``. The fake claims the release it imitates (the patch release the oracle
+    was confirmed on); gitVersion marks it as the fake. ``minCompatibility`` is the
+    previous minor, as kube-apiserver's compatibility version reports it."""
+    minor = str(version.minor)
+    return {
+        "major": str(version.major),
+        "minor": minor,
+        "emulationMajor": str(version.major),
+        "emulationMinor": minor,
+        "minCompatibilityMajor": str(version.major),
+        "minCompatibilityMinor": str(version.minor - 1),
+        "gitVersion": f"{RELEASES.get(version, f'v{version}.0')}+csr-conformance-fake",
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2025-01-01T00:00:00Z",
+        "goVersion": "go1.25.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
 
 
 def _hidden(resource: Resource, hide_approval: bool) -> bool:

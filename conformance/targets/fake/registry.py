@@ -69,6 +69,7 @@ def update_status(
         now=state.now(),
         user_agent=user_agent,
         uid=state.new_uid(),
+        version=state.kube_version,
     )
     if decision.code != 200:
         return decision.code, decision.body

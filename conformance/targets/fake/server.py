@@ -74,6 +74,7 @@ class FakeServer:
             store=Store(),
             bookmark_seconds=config.bookmark_seconds,
             log_requests=config.log_requests,
+            kube_version=config.kube_version,
         )
         self.signer: ReferenceSigner | None = (
             ReferenceSigner(self.state, config.signer) if config.signer is not None else None

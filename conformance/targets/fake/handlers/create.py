@@ -67,6 +67,7 @@ async def create(call: Call) -> web.Response:
         uid=state.new_uid(),
         generated_suffix=[state.name_suffix() for _ in range(MAX_GENERATE_NAME_ATTEMPTS)],
         content_type=content_type,
+        version=state.kube_version,
     )
     if decision.code != 201:
         code, out = decision.code, decision.body

@@ -23,6 +23,7 @@ from aiohttp import web
 from conformance.spec import delete as spec_delete
 from conformance.spec import status as st
 from conformance.spec.selectors import ListSelectors, SelectorError
+from conformance.targets.fake.authz import authorizer_for
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.handlers import delete_faults
 from conformance.targets.fake.handlers.read import list_body, selectors_for
@@ -32,11 +33,28 @@ from conformance.targets.fake.wire import respond
 
 
 async def read_options(call: Call) -> spec_delete.DeleteOptions:
-    """DeleteOptions from the body when there is one, else from the query (never both)."""
+    """DeleteOptions from the body when there is one, else from the query (never both),
+    as the handler goes on with them (:func:`spec_delete.honoured_options`)."""
     raw = await call.request.read()
     if raw.strip():
-        return spec_delete.decode_body(raw)
-    return spec_delete.decode_query(call.request.query.items())
+        try:
+            opts = spec_delete.decode_body(raw)
+        except spec_delete.OptionsError as e:
+            raise UndecodableOptions(spec_delete.undecodable_status(str(e))) from None
+    else:
+        try:
+            opts = spec_delete.decode_query(call.request.query.items())
+        except spec_delete.OptionsError as e:
+            raise UndecodableOptions(st.bad_request(str(e))) from None
+    return spec_delete.honoured_options(opts)
+
+
+class UndecodableOptions(Exception):
+    """DeleteOptions that could not be decoded, with the Status to answer."""
+
+    def __init__(self, status: st.Status) -> None:
+        super().__init__(status.get("message", ""))
+        self.status = status
 
 
 @dataclass
@@ -72,11 +90,18 @@ def delete_object(call: Call, obj: Obj, opts: spec_delete.DeleteOptions) -> Dele
 async def delete(call: Call, name: str) -> web.Response:
     try:
         opts = await read_options(call)
-    except spec_delete.OptionsError as e:
-        return respond(call.request, 400, st.bad_request(str(e)))
+    except UndecodableOptions as e:
+        return respond(call.request, int(e.status["code"]), e.status)
     errs = spec_delete.validate_delete_options(opts)
     if errs:
         return respond(call.request, 422, spec_delete.options_status(errs))
+    if spec_delete.unsafe_delete_requested(opts):
+        allowed = authorizer_for(call.user)(spec_delete.UNSAFE_DELETE_VERB, st.RESOURCE, name)
+        if not allowed:
+            return respond(call.request, 403, spec_delete.unsafe_delete_forbidden(name))
+        if call.state.store.get(name) is None:
+            return respond(call.request, 404, st.not_found(name))
+        return respond(call.request, 409, spec_delete.unsafe_delete_conflict(name))
     obj = call.state.store.get(name)
     if obj is None:
         return respond(call.request, 404, st.not_found(name))
@@ -98,9 +123,9 @@ async def delete_collection(call: Call) -> web.Response:
         return respond(call.request, 400, st.bad_request(str(e)))
     try:
         opts = await read_options(call)
-    except spec_delete.OptionsError as e:
-        return respond(call.request, 400, st.bad_request(str(e)))
-    errs = spec_delete.validate_delete_options(opts)
+    except UndecodableOptions as e:
+        return respond(call.request, int(e.status["code"]), e.status)
+    errs = spec_delete.validate_delete_options(opts) or spec_delete.collection_unsafe_errors(opts)
     if errs:
         return respond(call.request, 422, spec_delete.options_status(errs))
     rv, objects = call.state.store.snapshot()

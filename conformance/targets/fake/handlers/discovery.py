@@ -25,7 +25,7 @@ def _hide_approval(call: Call) -> bool:
 
 
 async def version(call: Call) -> web.Response:
-    return respond(call.request, 200, dict(docs.VERSION_INFO))
+    return respond(call.request, 200, docs.version_info(call.state.kube_version))
 
 
 async def root(call: Call, legacy: bool) -> web.Response:

@@ -97,6 +97,7 @@ def _put_creates(
         uid=call.state.new_uid(),
         generated_suffix=[call.state.name_suffix() for _ in range(MAX_GENERATE_NAME_ATTEMPTS)],
         content_type="application/json",
+        version=call.state.kube_version,
     )
     if decision.code != 201:
         return None
@@ -149,6 +150,7 @@ def _decide(
         now=now,
         user_agent=call.request.headers.get("User-Agent", ""),
         uid=call.state.new_uid(),
+        version=call.state.kube_version,
     )
     return decision, bent
 

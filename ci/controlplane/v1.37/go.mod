@@ -1,8 +1,8 @@
-// Pins the real control-plane binaries the suite runs against: kube-apiserver,
+// Pins the real control-plane binaries of Kubernetes v1.37.2: kube-apiserver,
 // kube-controller-manager and kubectl from k8s.io/kubernetes, and etcd from
-// etcd's own server module at the version kubernetes itself requires.
-// build.sh turns this module into a KUBEBUILDER_ASSETS-style directory.
-module csr-conformance/ci/controlplane
+// etcd's own server module at the version that release requires.
+// Written by ci/controlplane/pin.sh; ci/controlplane/build.sh builds it.
+module csr-conformance/ci/controlplane/v1.37
 
 go 1.26.0
 
