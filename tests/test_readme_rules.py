@@ -21,3 +21,16 @@ def test_readme_rules_table_matches_the_catalogue() -> None:
 
 def test_every_rule_is_checked_by_a_property() -> None:
     assert "**not checked**" not in rules_markdown()
+
+
+def test_readme_rules_by_version_table_matches_the_oracle() -> None:
+    from conformance.cli import versions_markdown
+
+    text = README.read_text(encoding="utf-8")
+    begin, end = "<!-- versions:begin -->\n", "<!-- versions:end -->"
+    assert begin in text and end in text
+    shown = text.split(begin, 1)[1].split(end, 1)[0]
+    assert shown == versions_markdown(), (
+        "README's rules-by-version table is stale: regenerate it with "
+        "`csr-conformance rules --versions --markdown`"
+    )

@@ -36,6 +36,7 @@ from conformance.targets.fake import FakeConfig, FakeServer
 from conformance.targets.fake.discovery import version_info
 
 C5_PROPERTY = "test_approved_and_denied_never_coexist"
+DELETE_PROPERTY = "test_delete_options_are_judged_before_anything_is_deleted"
 
 
 def test_versions_parse_from_options_and_version_documents() -> None:
@@ -118,7 +119,7 @@ def fakes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[KubeVersion
             server.stop()
 
 
-def _judge(kubeconfig: str, report: Path, *extra: str) -> tuple[int, dict[str, object]]:
+def _judge(kubeconfig: str, report: Path, prop: str, *extra: str) -> tuple[int, dict[str, object]]:
     proc = subprocess.run(
         [
             sys.executable,
@@ -138,7 +139,7 @@ def _judge(kubeconfig: str, report: Path, *extra: str) -> tuple[int, dict[str, o
             "--report-dir",
             str(report),
             "-k",
-            C5_PROPERTY,
+            prop,
             *extra,
         ],
         capture_output=True,
@@ -153,26 +154,36 @@ def _judge(kubeconfig: str, report: Path, *extra: str) -> tuple[int, dict[str, o
 @pytest.mark.parametrize(
     ("served", "judged_as"), [(OLDEST, NEWEST), (NEWEST, OLDEST)], ids=["old-as-new", "new-as-old"]
 )
+@pytest.mark.parametrize(
+    ("prop", "rule"), [(C5_PROPERTY, "CSR-VAL-C5"), (DELETE_PROPERTY, "CSR-DEL-OPTS")]
+)
 def test_a_rules_form_is_judged_by_the_servers_release(
-    served: KubeVersion, judged_as: KubeVersion, fakes: dict[KubeVersion, str], tmp_path: Path
+    served: KubeVersion,
+    judged_as: KubeVersion,
+    prop: str,
+    rule: str,
+    fakes: dict[KubeVersion, str],
+    tmp_path: Path,
 ) -> None:
-    """The Approved+Denied error (CSR-VAL-C5) changed form in 1.37: a 1.34 server's
-    handwritten error passes as 1.34 and fails as 1.37, and a 1.37 server's declarative
-    error passes as 1.37 and fails as 1.34."""
-    code, data = _judge(fakes[served], tmp_path / "detected")
+    """Rules whose form changed between releases are judged by the server's release: the
+    Approved+Denied error (CSR-VAL-C5; the handwritten error before 1.37, the declarative
+    union from 1.37) and DeleteOptions (CSR-DEL-OPTS; the unsafe-delete option ignored
+    before 1.37, refused from 1.37). A 1.34 server passes as 1.34 and fails as 1.37, and
+    the reverse."""
+    code, data = _judge(fakes[served], tmp_path / "detected", prop)
     props = data["properties"]
     assert isinstance(props, dict)
     assert code == 0, props
     assert f"judged as Kubernetes {served} (the server reports {served})" in str(
         props["kubernetes.judged-as"]
     )
-    code, data = _judge(fakes[served], tmp_path / "named", "--kube-version", str(judged_as))
+    code, data = _judge(fakes[served], tmp_path / "named", prop, "--kube-version", str(judged_as))
     assert code == 1
     cases = data["cases"]
     assert isinstance(cases, list)
     failed = [c for c in cases if c["outcome"] == "failed"]
-    assert [c["name"] for c in failed] == [C5_PROPERTY]
-    assert "CSR-VAL-C5" in failed[0]["rules"]
+    assert [c["name"] for c in failed] == [prop]
+    assert rule in failed[0]["rules"]
 
 
 def test_a_release_older_than_the_matrix_gets_an_unverified_verdict(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks
-from conformance.identities import ADMIN
+from conformance.identities import ADMIN, USER
 from conformance.properties.draws import distinct_csrs
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
 from conformance.session import EXAMPLE_LABEL, RUN_LABEL
+from conformance.spec import delete as spec_delete
 from conformance.spec import status
 from strategies.csr import valid_csr
 
@@ -159,3 +161,74 @@ def _renamed(csr: dict[str, Any], prefix: str, signer: str) -> dict[str, Any]:
     key = "name" if "name" in meta else "generateName"
     meta[key] = prefix + str(meta[key])
     return {**csr, "metadata": meta, "spec": {**csr["spec"], "signerName": signer}}
+
+
+@st.composite
+def _delete_options(draw: st.DrawFn) -> dict[str, Any]:
+    """A DeleteOptions body: valid and invalid values, the unsafe-delete option alone and in
+    the combinations 1.37 refuses, and a value that cannot be decoded. Never one that would
+    add a garbage-collection finalizer (the object would then outlive the example)."""
+    body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
+    choices: dict[str, Any] = {
+        "propagationPolicy": st.sampled_from(["Background", "Sometimes"]),
+        "orphanDependents": st.just(False),
+        "gracePeriodSeconds": st.sampled_from([0, 30, "soon"]),
+        "dryRun": st.sampled_from([["All"], ["Sometimes"]]),
+        "ignoreStoreReadErrorWithClusterBreakingPotential": st.booleans(),
+    }
+    for key, values in choices.items():
+        if draw(st.booleans()):
+            body[key] = draw(values)
+    return body
+
+
+@given(
+    csr=valid_csr(junk=False),
+    options=_delete_options(),
+    exists=st.booleans(),
+    role=st.sampled_from([ADMIN, USER]),
+    precondition=st.booleans(),
+)
+@rules("CSR-DEL-OPTS", "CSR-DEL-404", "CSR-ERR-STATUS")
+def test_delete_options_are_judged_before_anything_is_deleted(
+    csr: dict[str, Any], options: dict[str, Any], exists: bool, role: str, precondition: bool
+) -> None:
+    """DeleteOptions that cannot be decoded or are invalid are refused before the object is
+    looked up, and the unsafe-delete option is treated as the server's release treats it
+    (ignored before 1.37; from 1.37 refused in combinations, 403 without its verb, and 409
+    for an object that decodes fine). Otherwise the delete is an ordinary one."""
+    session = current_session()
+    with session.example() as ex:
+        obj = _create(csr, ex)
+        name = obj["metadata"]["name"] if exists else session.prefix + "missing-" + ex
+        body = dict(options)
+        if precondition and exists:
+            body["preconditions"] = {"uid": obj["metadata"]["uid"]}
+        raw = json.dumps(body).encode()
+        resp = session.client(role).request(
+            "DELETE", f"/apis/certificates.k8s.io/v1/certificatesigningrequests/{name}", data=raw
+        )
+        try:
+            opts = spec_delete.honoured_options(spec_delete.decode_body(raw))
+        except spec_delete.OptionsError as e:
+            expected: dict[str, Any] | None = spec_delete.undecodable_status(str(e))
+        else:
+            expected = spec_delete.refuse_options(
+                opts, name, exists=exists, may_delete_unsafely=role == ADMIN
+            )
+            if expected is None and not exists:
+                expected = status.not_found(name)
+        if expected is not None:
+            if session.exact:
+                checks.status_matches(resp, expected, exact_message=True)
+            else:
+                checks.status_code(resp, int(expected["code"]))
+            if exists and session.client(ADMIN).get(name).status != 200:
+                raise AssertionError(f"a refused DELETE ({resp.status}) removed {name!r}")
+            return
+        checks.status_code(resp, 200)
+        if opts.is_dry_run:
+            if session.client(ADMIN).get(name).status != 200:
+                raise AssertionError("a dry-run DELETE removed the object")
+        else:
+            _gone(name)

@@ -127,6 +127,25 @@ def unsafe_delete_conflict(name: str) -> st.Status:
     )
 
 
+def refuse_options(
+    opts: DeleteOptions, name: str, exists: bool, may_delete_unsafely: bool
+) -> st.Status | None:
+    """What the single-object DELETE handler answers about its (decoded, honoured)
+    options before it deletes anything: 422 for invalid ones, then for an unsafe delete
+    403 without the verb, 404 for a missing name and 409 for any object a client can
+    create. None: the delete goes on as an ordinary one."""
+    errs = validate_delete_options(opts)
+    if errs:
+        return options_status(errs)
+    if not unsafe_delete_requested(opts):
+        return None
+    if not may_delete_unsafely:
+        return unsafe_delete_forbidden(name)
+    if not exists:
+        return st.not_found(name)
+    return unsafe_delete_conflict(name)
+
+
 def collection_unsafe_errors(opts: DeleteOptions) -> list[fe.FieldError]:
     """deletecollection refuses the option outright (1.37 and later)."""
     if not unsafe_delete_requested(opts):

@@ -315,6 +315,12 @@ _RULE_LIST: Final[tuple[Rule, ...]] = (
         "DELETE preconditions (uid, resourceVersion) give 409 on mismatch",
     ),
     Rule("CSR-DEL-DRYRUN", "§11.1", "A dry-run delete answers like a real one but deletes nothing"),
+    Rule(
+        "CSR-DEL-OPTS",
+        "§9.1",
+        "DeleteOptions are decoded (400) and validated (422) before the object is looked up; "
+        "ignoreStoreReadErrorWithClusterBreakingPotential as the release treats it",
+    ),
     # --- shape, discovery, auth ---
     Rule(
         "CSR-ERR-STATUS", "§13", "Every error body is a Status whose code matches the HTTP status"

@@ -89,6 +89,12 @@ _FAULT_LIST: Final[tuple[Fault, ...]] = (
         ("CSR-DEL-DRYRUN",),
     ),
     Fault(
+        "delete-options-unvalidated",
+        "DELETE ignores invalid DeleteOptions and ignoreStoreReadErrorWithClusterBreakingPotential "
+        "(deletes instead of 422, 403 or 409)",
+        ("CSR-DEL-OPTS",),
+    ),
+    Fault(
         "delete-returns-object",
         "DELETE answers with the deleted object instead of a Success Status",
         ("CSR-DEL-STATUS",),

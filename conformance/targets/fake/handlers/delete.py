@@ -92,16 +92,17 @@ async def delete(call: Call, name: str) -> web.Response:
         opts = await read_options(call)
     except UndecodableOptions as e:
         return respond(call.request, int(e.status["code"]), e.status)
-    errs = spec_delete.validate_delete_options(opts)
-    if errs:
-        return respond(call.request, 422, spec_delete.options_status(errs))
-    if spec_delete.unsafe_delete_requested(opts):
-        allowed = authorizer_for(call.user)(spec_delete.UNSAFE_DELETE_VERB, st.RESOURCE, name)
-        if not allowed:
-            return respond(call.request, 403, spec_delete.unsafe_delete_forbidden(name))
-        if call.state.store.get(name) is None:
-            return respond(call.request, 404, st.not_found(name))
-        return respond(call.request, 409, spec_delete.unsafe_delete_conflict(name))
+    opts = delete_faults.options(call.faults, opts)
+    refusal = spec_delete.refuse_options(
+        opts,
+        name,
+        exists=call.state.store.get(name) is not None,
+        may_delete_unsafely=authorizer_for(call.user)(
+            spec_delete.UNSAFE_DELETE_VERB, st.RESOURCE, name
+        ),
+    )
+    if refusal is not None:
+        return respond(call.request, int(refusal["code"]), refusal)
     obj = call.state.store.get(name)
     if obj is None:
         return respond(call.request, 404, st.not_found(name))
@@ -125,6 +126,7 @@ async def delete_collection(call: Call) -> web.Response:
         opts = await read_options(call)
     except UndecodableOptions as e:
         return respond(call.request, int(e.status["code"]), e.status)
+    opts = delete_faults.options(call.faults, opts)
     errs = spec_delete.validate_delete_options(opts) or spec_delete.collection_unsafe_errors(opts)
     if errs:
         return respond(call.request, 422, spec_delete.options_status(errs))

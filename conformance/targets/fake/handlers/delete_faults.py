@@ -5,10 +5,26 @@ With no fault active every function returns the correct value it was given.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from conformance.spec.delete import POLICIES, DeleteOptions
 from conformance.spec.selectors import FieldSelector, LabelSelector, ListSelectors
 from conformance.targets.fake.faults import RUN_LABEL_KEY, ActiveFaults
+
+
+def options(faults: ActiveFaults, opts: DeleteOptions) -> DeleteOptions:
+    """``delete-options-unvalidated``: the handler takes the options as decoded, with no
+    validation and no unsafe-delete handling (every delete is an ordinary one)."""
+    if not faults.on("delete-options-unvalidated"):
+        return opts
+    return replace(
+        opts,
+        propagation_policy=opts.propagation_policy if opts.propagation_policy in POLICIES else None,
+        orphan_dependents=None if opts.propagation_policy is not None else opts.orphan_dependents,
+        dry_run=[d for d in opts.dry_run if d == "All"],
+        ignore_store_read_error=None,
+    )
 
 
 def dry_run(faults: ActiveFaults, asked: bool) -> bool:
