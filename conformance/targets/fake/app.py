@@ -31,7 +31,7 @@ from conformance.targets.fake.handlers import openapi as openapi_handlers
 from conformance.targets.fake.handlers import read as read_handlers
 from conformance.targets.fake.handlers import review as review_handlers
 from conformance.targets.fake.handlers import update as update_handlers
-from conformance.targets.fake.handlers.update_faults import rbac_filter_open
+from conformance.targets.fake.handlers.update_faults import filter_allows
 from conformance.targets.fake.requestinfo import parse_request_info
 from conformance.targets.fake.resources import (
     AUTHENTICATION_V1,
@@ -259,9 +259,8 @@ async def _dispatch(request: web.Request, state: ServerState) -> web.StreamRespo
     if user is None:
         return respond(request, 401, st.unauthorized())
     request[_USER_KEY] = user.username
-    if not authorize(user, info) and not rbac_filter_open(
-        state.faults, info.verb, info.resource, info.subresource
-    ):
+    allowed = authorize(user, info)
+    if not filter_allows(state.faults, allowed, info.verb, info.resource, info.subresource):
         denied = respond(request, 403, forbidden_status(user, info))
         denied.headers["X-Content-Type-Options"] = "nosniff"
         return denied

@@ -23,6 +23,7 @@ from conformance.targets.fake.handlers.create_faults import (
     bend_invalid,
     bend_request,
     bend_stored,
+    persists,
 )
 from conformance.targets.fake.managed_fields import manager_name, stamp_create
 from conformance.targets.fake.objects import go_order_metadata, with_type_meta
@@ -79,8 +80,7 @@ async def create(call: Call) -> web.Response:
     bend_stored(obj, bent, faults)
     manager = manager_name(query.get("fieldManager", [""])[0], request.headers.get("User-Agent"))
     stamp_create(obj, manager, now)
-    persist = decision.persist or (dry_run and faults.on("dryrun-persists"))
-    if persist:
+    if persists(faults, decision.persist, dry_run):
         obj = store.create(obj)
     go_order_metadata(obj)
     return respond(request, 201, with_type_meta(obj), warning_headers=decision.warnings)

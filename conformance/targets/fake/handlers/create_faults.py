@@ -229,3 +229,8 @@ def bend_invalid(body: dict[str, Any], faults: ActiveFaults) -> tuple[int, dict[
         out["reason"] = "BadRequest"
         out["code"] = 400
     return code, out
+
+
+def persists(faults: ActiveFaults, decided: bool, dry_run: bool) -> bool:
+    """Whether the accepted object is stored: ``dryrun-persists`` stores a dry run too."""
+    return decided or (dry_run and faults.on("dryrun-persists"))

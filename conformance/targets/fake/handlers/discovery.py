@@ -8,6 +8,7 @@ from aiohttp import web
 
 from conformance.targets.fake import discovery as docs
 from conformance.targets.fake.context import Call
+from conformance.targets.fake.handlers.discovery_faults import hides_approval
 from conformance.targets.fake.resources import GroupVersion
 from conformance.targets.fake.wire import (
     NotAcceptable,
@@ -18,10 +19,6 @@ from conformance.targets.fake.wire import (
 
 _AGGREGATED: Final = (("APIGroupDiscoveryList", "apidiscovery.k8s.io", "v2"),)
 """Aggregated discovery formats served; v2beta1 left the server in 1.33, so it falls back."""
-
-
-def _hide_approval(call: Call) -> bool:
-    return call.faults.on("discovery-without-approval")
 
 
 async def version(call: Call) -> web.Response:
@@ -35,7 +32,7 @@ async def root(call: Call, legacy: bool) -> web.Response:
     except NotAcceptable:
         return respond(call.request, 406, not_acceptable_status())
     if rendering.transform == "APIGroupDiscoveryList":
-        body = docs.aggregated(legacy, hide_approval=_hide_approval(call))
+        body = docs.aggregated(legacy, hide_approval=hides_approval(call.faults))
     elif legacy:
         body = docs.api_versions(call.state.server_address)
     else:
@@ -56,5 +53,5 @@ async def resource_list(call: Call, gv: GroupVersion) -> web.Response:
         rendering = negotiate(call.request.headers.get("Accept"))
     except NotAcceptable:
         return respond(call.request, 406, not_acceptable_status())
-    body = docs.api_resource_list(gv, hide_approval=_hide_approval(call))
+    body = docs.api_resource_list(gv, hide_approval=hides_approval(call.faults))
     return respond(call.request, 200, body, rendering=rendering)

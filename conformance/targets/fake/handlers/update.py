@@ -24,18 +24,13 @@ Faults bend the request before the oracle and the object after it (``update_faul
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from aiohttp import web
 
 from conformance.spec import status as st
-from conformance.spec.create import (
-    MAX_GENERATE_NAME_ATTEMPTS,
-    decide_create,
-    is_dry_run,
-)
+from conformance.spec.create import is_dry_run
 from conformance.spec.patch import APPLY_PATCH, handler_patch_type
 from conformance.spec.update import UpdateDecision, decide_update
 from conformance.spec.update_strategy import Endpoint, same_storage
@@ -48,8 +43,9 @@ from conformance.targets.fake.handlers.update_faults import (
     bend_authorizer,
     bend_candidate,
     bend_request,
+    created_instead,
+    keeps_noop,
 )
-from conformance.targets.fake.managed_fields import manager_name, stamp_create
 from conformance.targets.fake.objects import go_order_metadata, with_type_meta
 from conformance.targets.fake.store import Obj, StaleWrite
 from conformance.targets.fake.wire import respond
@@ -70,48 +66,6 @@ def _go_form(obj: Mapping[str, Any]) -> Obj:
 
 def _query(call: Call) -> dict[str, list[str]]:
     return {k: call.request.query.getall(k) for k in call.request.query}
-
-
-def _loads(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def _put_creates(
-    call: Call, body: bytes, query: Mapping[str, list[str]], now: str
-) -> web.Response | None:
-    """The ``put-creates`` fault: a PUT of a missing name runs the create pipeline."""
-    doc = _loads(body)
-    if not isinstance(doc, dict):
-        return None
-    if isinstance(doc.get("metadata"), dict):
-        doc["metadata"].pop("resourceVersion", None)
-    decision = decide_create(
-        json.dumps(doc).encode(),
-        query,
-        user_info(call.user),
-        existing_names=set(call.state.store.names()),
-        now=now,
-        uid=call.state.new_uid(),
-        generated_suffix=[call.state.name_suffix() for _ in range(MAX_GENERATE_NAME_ATTEMPTS)],
-        content_type="application/json",
-        version=call.state.kube_version,
-    )
-    if decision.code != 201:
-        return None
-    obj: Obj = copy.deepcopy(decision.body)
-    manager = manager_name(_first(query, "fieldManager"), call.request.headers.get("User-Agent"))
-    stamp_create(obj, manager, now)
-    if decision.persist:
-        obj = call.state.store.create(obj)
-    return respond(call.request, 201, with_type_meta(obj), warning_headers=decision.warnings)
-
-
-def _first(query: Mapping[str, list[str]], key: str) -> str:
-    values = query.get(key) or []
-    return values[0] if values else ""
 
 
 def _decide(
@@ -215,7 +169,7 @@ def _commit(
     noop = decision.noop
     if edited or bent.stored != stored:
         noop = same_storage(candidate, stored) and _managed(candidate) == _managed(stored)
-    if noop and not call.faults.on("noop-bumps-rv"):
+    if keeps_noop(call.faults, noop):
         return respond(call.request, 200, with_type_meta(stored), warning_headers=warnings)
     if is_dry_run(bent.query):
         candidate["metadata"]["resourceVersion"] = stored_rv
@@ -239,10 +193,9 @@ async def write(call: Call, name: str, endpoint: Endpoint, method: str) -> web.R
     for _attempt in range(_ATTEMPTS):
         stored = store.get(name)
         now = call.state.now()
-        if call.faults.on("put-creates") and method == "PUT" and endpoint == "main" and not stored:
-            created = _put_creates(call, raw, _query(call), now)
-            if created is not None:
-                return created
+        created = created_instead(call, endpoint, method, stored, raw, now)
+        if created is not None:
+            return created
         decision, bent = _decide(call, name, endpoint, method, raw, content_type, stored, now)
         if decision.code not in (200, 201):
             return respond(request, decision.code, decision.body, warning_headers=decision.warnings)

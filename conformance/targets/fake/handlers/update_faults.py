@@ -23,9 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import yaml
+from aiohttp import web
 
 from conformance.spec import status as st
-from conformance.spec.create import field_validation_directive, validate_create_options
+from conformance.spec.create import (
+    MAX_GENERATE_NAME_ATTEMPTS,
+    decide_create,
+    field_validation_directive,
+    validate_create_options,
+)
 from conformance.spec.patch import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -38,7 +44,12 @@ from conformance.spec.patch import (
 from conformance.spec.update import load_apply_yaml
 from conformance.spec.update_admission import Authorizer
 from conformance.spec.update_strategy import Endpoint, prepare_update, validate_update
+from conformance.targets.fake.context import Call
 from conformance.targets.fake.faults import ActiveFaults
+from conformance.targets.fake.handlers.create import user_info
+from conformance.targets.fake.managed_fields import manager_name, stamp_create
+from conformance.targets.fake.objects import with_type_meta
+from conformance.targets.fake.wire import respond
 
 APPROVED: Final = "Approved"
 DENIED: Final = "Denied"
@@ -89,9 +100,12 @@ def bend_authorizer(authorizer: Authorizer, faults: ActiveFaults) -> Authorizer:
     return allowed
 
 
-def rbac_filter_open(faults: ActiveFaults, verb: str, resource: str, subresource: str) -> bool:
-    """Whether ``subresource-rbac-open`` lets a request through the authorization filter."""
-    return (
+def filter_allows(
+    faults: ActiveFaults, allowed: bool, verb: str, resource: str, subresource: str
+) -> bool:
+    """The authorization filter's verdict: ``subresource-rbac-open`` lets every update or
+    patch of ``/approval`` and ``/status`` through."""
+    return allowed or (
         faults.on("subresource-rbac-open")
         and resource == st.RESOURCE
         and subresource in ("approval", "status")
@@ -540,3 +554,47 @@ def _status_as_status_would(
         return
     if "status" in prepared:
         candidate["status"] = copy.deepcopy(prepared["status"])
+
+
+# -- instead of the update ---------------------------------------------------------------
+
+
+def keeps_noop(faults: ActiveFaults, noop: bool) -> bool:
+    """Whether a no-op write keeps its resourceVersion: ``noop-bumps-rv`` stores it anyway."""
+    return noop and not faults.on("noop-bumps-rv")
+
+
+def created_instead(
+    call: Call, endpoint: Endpoint, method: str, stored: Obj | None, body: bytes, now: str
+) -> web.Response | None:
+    """``put-creates``: a PUT of a missing name runs the create pipeline.
+
+    None (the update goes on) unless the fault is active and the create succeeds.
+    """
+    if not call.faults.on("put-creates") or method != "PUT" or endpoint != "main" or stored:
+        return None
+    doc = _loads(body)
+    if not isinstance(doc, dict):
+        return None
+    if isinstance(doc.get("metadata"), dict):
+        doc["metadata"].pop("resourceVersion", None)
+    query = {k: call.request.query.getall(k) for k in call.request.query}
+    decision = decide_create(
+        json.dumps(doc).encode(),
+        query,
+        user_info(call.user),
+        existing_names=set(call.state.store.names()),
+        now=now,
+        uid=call.state.new_uid(),
+        generated_suffix=[call.state.name_suffix() for _ in range(MAX_GENERATE_NAME_ATTEMPTS)],
+        content_type="application/json",
+        version=call.state.kube_version,
+    )
+    if decision.code != 201:
+        return None
+    obj: Obj = copy.deepcopy(decision.body)
+    field_manager = (query.get("fieldManager") or [""])[0]
+    stamp_create(obj, manager_name(field_manager, call.request.headers.get("User-Agent")), now)
+    if decision.persist:
+        obj = call.state.store.create(obj)
+    return respond(call.request, 201, with_type_meta(obj), warning_headers=decision.warnings)
