@@ -449,8 +449,10 @@ STEPS: list[Step] = [
         "create-label-too-long",
         "POST",
         API,
-        csr("diff-l1", metadata={"labels": {"x" * 64: "y" * 64, "a/b/c": "v"}}),
+        csr("diff-l1", metadata={"labels": {"x" * 64: "y" * 64}}),
     ),
+    # One bad label a step: Go walks the label map in random order.
+    Step("create-label-two-slashes", "POST", API, csr("diff-l2", metadata={"labels": {"a/b/c": "v"}})),
     Step("create-v1", "POST", API, csr("diff-v1", signer="example.com/versions")),
     Step("create-v2", "POST", API, csr("diff-v2", signer="example.com/versions")),
     Step("create-v4", "POST", API, csr("diff-v4", signer="example.com/versions")),
@@ -544,6 +546,28 @@ STEPS: list[Step] = [
         ),
         query=(("fieldManager", "m"),),
         content_type="application/apply-patch+yaml",
+    ),
+    Step(
+        "merge-bad-label-key",
+        "PATCH",
+        f"{API}/diff-v1",
+        {"metadata": {"labels": {"a/b/c": "x"}}},
+        content_type="application/merge-patch+json",
+    ),
+    Step(
+        "approval-approved-and-denied",
+        "PATCH",
+        f"{API}/diff-v1/approval",
+        {
+            "status": {
+                "conditions": [
+                    {"type": "Approved", "status": "True"},
+                    {"type": "Denied", "status": "True"},
+                    {"type": "Denied", "status": "True"},
+                ]
+            }
+        },
+        content_type="application/merge-patch+json",
     ),
     Step(
         "delete-options-undecodable",

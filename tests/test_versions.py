@@ -239,3 +239,40 @@ def test_the_kind_workflow_runs_every_release_of_the_matrix_pinned_by_digest() -
         image = entry["image"]
         assert image.startswith(f"kindest/node:v{entry['kubernetes']}."), image
         assert "@sha256:" in image and len(image.split("@sha256:")[1]) == 64, image
+
+
+def test_a_named_release_without_binaries_is_built_once_from_a_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--kube-version` on the control plane picks that release's build-cache directory
+    and runs ci/controlplane/build.sh for it when it is missing (a stand-in script here)."""
+    from conformance.targets.controlplane import assets
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    calls = tmp_path / "calls"
+    script = tmp_path / "build.sh"
+    script.write_text(
+        "set -e\n"
+        f'echo "$@" >> {calls}\n'
+        'mkdir -p "$2"; for b in etcd kube-apiserver; do\n'
+        '  printf "#!/bin/sh\\n" > "$2/$b"; chmod +x "$2/$b"; done\n'
+        'touch "$2/.stamp"\n'
+    )
+    monkeypatch.setattr(assets, "BUILD_SCRIPT", script)
+    release = RELEASES[OLDEST]
+    found = assets.find_assets(None, str(OLDEST))
+    assert found == str(tmp_path / "cache" / "csr-conformance" / "assets" / release)
+    assert assets.find_assets(None, str(OLDEST)) == found  # built once
+    assert calls.read_text().split("\n")[0].split()[0] == release
+    assert len(calls.read_text().splitlines()) == 1
+
+
+def test_a_named_release_without_binaries_or_a_checkout_says_how_to_get_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.targets.controlplane import MissingAssets, assets
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(assets, "BUILD_SCRIPT", tmp_path / "absent.sh")
+    with pytest.raises(MissingAssets, match=r"ci/controlplane/build\.sh v1\.35\.4"):
+        assets.find_assets(None, "1.35")

@@ -40,6 +40,7 @@ from conformance.spec.validation import (
     bytes_field,
     conditions_of,
     validate_csr,
+    validate_labels_annotations_owners,
     validate_meta_path_segments,
     validation_options,
 )
@@ -216,8 +217,9 @@ def _time_json(value: object) -> fe.RawJSON:
 def validate_object_meta_update(
     new: Mapping[str, Any], old: Mapping[str, Any]
 ) -> list[fe.FieldError]:
-    """apimachinery ``ValidateObjectMetaAccessorUpdate`` (its label, annotation and
-    owner-reference checks repeat the create-time ones and are left to those)."""
+    """apimachinery ``ValidateObjectMetaAccessorUpdate``. Its label, annotation and
+    owner-reference checks repeat the create-time ones: before 1.37 every repeat reaches
+    ``details.causes``; from 1.37 declarative validation's filter drops them."""
     meta = _map(new, "metadata")
     old_meta = _map(old, "metadata")
     errs: list[fe.FieldError] = []
@@ -291,6 +293,7 @@ def validate_object_meta_update(
                 IMMUTABLE_MESSAGE,
             )
         )
+    errs.extend(validate_labels_annotations_owners(meta))
     return errs
 
 

@@ -384,13 +384,11 @@ def validate_object_meta(obj: Mapping[str, Any]) -> list[fe.FieldError]:
     return errs
 
 
-def _validate_meta_common(meta: Mapping[str, Any]) -> list[fe.FieldError]:
+def validate_labels_annotations_owners(meta: Mapping[str, Any]) -> list[fe.FieldError]:
+    """``ValidateLabels``, ``ValidateAnnotations`` and ``ValidateOwnerReferences``: the part
+    of ObjectMeta validation that both the create-time and the update-time checks run (so
+    an update reports each of these errors more than once; see ``validate_update``)."""
     errs: list[fe.FieldError] = []
-    if _str(meta, "namespace") != "":
-        errs.append(fe.forbidden("CSR-META-NS", "metadata.namespace", "not allowed on this type"))
-    generation = meta.get("generation")
-    if isinstance(generation, int) and not isinstance(generation, bool) and generation < 0:
-        errs.append(fe.invalid("CSR-META-M4", "metadata.generation", generation, NEGATIVE_MESSAGE))
     labels = _map(meta, "labels")
     for k, v in labels.items():
         for msg in is_qualified_name(str(k)):
@@ -408,6 +406,17 @@ def _validate_meta_common(meta: Mapping[str, Any]) -> list[fe.FieldError]:
     errs.extend(
         _validate_owner_references(_list(meta, "ownerReferences"), "metadata.ownerReferences")
     )
+    return errs
+
+
+def _validate_meta_common(meta: Mapping[str, Any]) -> list[fe.FieldError]:
+    errs: list[fe.FieldError] = []
+    if _str(meta, "namespace") != "":
+        errs.append(fe.forbidden("CSR-META-NS", "metadata.namespace", "not allowed on this type"))
+    generation = meta.get("generation")
+    if isinstance(generation, int) and not isinstance(generation, bool) and generation < 0:
+        errs.append(fe.invalid("CSR-META-M4", "metadata.generation", generation, NEGATIVE_MESSAGE))
+    errs.extend(validate_labels_annotations_owners(meta))
     finalizers = [f if isinstance(f, str) else "" for f in _list(meta, "finalizers")]
     for f in finalizers:
         for msg in is_qualified_name(f):
