@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conformance.identities import ADMIN, APPROVER, ROLES, SCOPED_SIGNER, SIGNER, USER
+from conformance.properties.permissions import authorizer_for as expected_authorizer_for
 from conformance.targets.controlplane.rbac import ROLE_RULES
 from conformance.targets.fake import FAULTS, FakeConfig, FakeServer
 from conformance.targets.fake.authn import Principal
@@ -575,7 +576,8 @@ def test_rbac_and_admission(api: Api, name: str) -> None:
 
 
 def test_fake_rbac_agrees_with_the_control_plane_rbac() -> None:
-    """The fake's table and the ClusterRoles the control plane creates grant the same."""
+    """The fake's table, the ClusterRoles the control plane creates and the properties'
+    expectations grant the same (all three are made from ``conformance.grants``)."""
     resources = (CSR_RESOURCE, f"{CSR_RESOURCE}/approval", f"{CSR_RESOURCE}/status", "signers")
     verbs = (
         "create",
@@ -592,6 +594,7 @@ def test_fake_rbac_agrees_with_the_control_plane_rbac() -> None:
     names = ("x", SCOPED_SIGNER, OTHER_SIGNER, "conformance.example.com/*")
     for role in (USER, APPROVER, SIGNER):
         fake = authorizer_for(Principal(username=f"csrc-{role}", role=role))
+        expected = expected_authorizer_for(role)
         for resource in resources:
             for verb in verbs:
                 for n in names:
@@ -602,6 +605,7 @@ def test_fake_rbac_agrees_with_the_control_plane_rbac() -> None:
                         for rule in ROLE_RULES[role]
                     )
                     assert fake(verb, resource, n) == granted, (role, verb, resource, n)
+                    assert expected(verb, resource, n) == granted, (role, verb, resource, n)
 
 
 # ---------------------------------------------------------------------------

@@ -1,47 +1,34 @@
 """The RBAC the control plane grants its three unprivileged identities.
 
-The grants are the narrowest that let each role do its job in the suite, so a
-property that expects a 403 (the user approving, the approver signing, anyone
-acting on an out-of-scope signer) sees the same denial a least-privilege cluster
-would give.
+The grants themselves are stated once, in :mod:`conformance.grants` (the fake's
+authorizer and the properties' expectations derive from the same table); this module
+only renders them as ClusterRoles, bindings and the review that probes them.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from conformance.identities import APPROVER, SCOPED_SIGNER, SIGNER, USER
+from conformance.grants import API_GROUP, GRANTS, Grant
 
-CERTS: Final = "certificates.k8s.io"
-CSRS: Final = "certificatesigningrequests"
-READ: Final = ["get", "list", "watch"]
 NAME_PREFIX: Final = "csr-conformance:"
 
 
-def _rule(resources: list[str], verbs: list[str], names: list[str] | None = None) -> dict[str, Any]:
-    rule: dict[str, Any] = {"apiGroups": [CERTS], "resources": resources, "verbs": verbs}
-    if names:
-        rule["resourceNames"] = names
+def _rule(grant: Grant) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "apiGroups": [API_GROUP],
+        "resources": list(grant.resources),
+        "verbs": list(grant.verbs),
+    }
+    if grant.names:
+        rule["resourceNames"] = list(grant.names)
     return rule
 
 
 ROLE_RULES: Final[dict[str, list[dict[str, Any]]]] = {
-    # system:basic-user (bound to system:authenticated) already grants create on
-    # selfsubjectreviews and selfsubjectaccessreviews, so no role repeats it.
-    USER: [_rule([CSRS], ["create", *READ, "delete", "deletecollection"])],
-    # Approver and signer may also create CSRs, so the identity properties can show
-    # that every identity's own user info lands in spec.
-    APPROVER: [
-        _rule([CSRS], ["create", *READ]),
-        _rule([f"{CSRS}/approval"], ["update", "patch"]),
-        _rule(["signers"], ["approve"], [SCOPED_SIGNER]),
-    ],
-    SIGNER: [
-        _rule([CSRS], ["create", *READ]),
-        _rule([f"{CSRS}/status"], ["update", "patch"]),
-        _rule(["signers"], ["sign"], [SCOPED_SIGNER]),
-    ],
+    role: [_rule(g) for g in grants] for role, grants in GRANTS.items()
 }
+"""The ClusterRole rules of each role, as sent to the server."""
 
 
 def cluster_role(role: str) -> dict[str, Any]:
@@ -78,13 +65,14 @@ def cluster_role_binding(role: str, subject: dict[str, Any]) -> dict[str, Any]:
 def probe_review(role: str) -> dict[str, Any]:
     """A SelfSubjectAccessReview the role's last grant allows, used to wait until the
     RBAC authorizer's informers have seen the new bindings."""
-    attrs: dict[str, Any]
-    if role == USER:
-        attrs = {"group": CERTS, "resource": CSRS, "verb": "create"}
-    elif role == APPROVER:
-        attrs = {"group": CERTS, "resource": "signers", "verb": "approve", "name": SCOPED_SIGNER}
-    else:
-        attrs = {"group": CERTS, "resource": "signers", "verb": "sign", "name": SCOPED_SIGNER}
+    last = GRANTS[role][-1]
+    attrs: dict[str, Any] = {
+        "group": API_GROUP,
+        "resource": last.resources[0],
+        "verb": last.verbs[0],
+    }
+    if last.names:
+        attrs["name"] = last.names[0]
     return {
         "apiVersion": "authorization.k8s.io/v1",
         "kind": "SelfSubjectAccessReview",

@@ -1,13 +1,10 @@
 """Who may do what: a small RBAC-like table and kube-apiserver's Forbidden message.
 
-The table is deliberately tiny and grants what the control plane's RBAC grants
-(``conformance.targets.controlplane.rbac``): ``system:masters`` may do anything; every
-authenticated user may read discovery and OpenAPI and create SelfSubjectReviews; the
-unprivileged user may create, read, list, watch and delete CSRs; the approver and the
-signer may create, read, list and watch CSRs, and may update and patch ``/approval`` (the
-approver) or ``/status`` (the signer), holding ``approve`` or ``sign`` on ``signers`` for
-:data:`conformance.identities.SCOPED_SIGNER` only. Nobody but the admin may update or
-patch the main resource.
+The table is deliberately tiny: ``system:masters`` may do anything; every authenticated
+user may read discovery and OpenAPI and create SelfSubjectReviews (kube-apiserver's
+bootstrap roles); the roles hold exactly the suite's grants of :mod:`conformance.grants`,
+the table the control plane's ClusterRoles and the properties' expectations are made
+from too. Nobody but the admin may update or patch the main resource.
 
 :func:`authorizer_for` exposes the same table in the shape the update oracle's admission
 step asks questions in, so the fake's 403s from the filter and from the CSR admission
@@ -25,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from conformance.identities import APPROVER, SCOPED_SIGNER, SIGNER, USER
+from conformance.grants import API_GROUP, GRANTS
 from conformance.spec.fielderrors import go_quote
-from conformance.spec.status import GROUP, RESOURCE
+from conformance.spec.status import GROUP
 from conformance.targets.fake.authn import AUTHENTICATED_GROUP, Principal
 from conformance.targets.fake.requestinfo import RequestInfo
 from conformance.targets.fake.resources import AUTH_GROUP
@@ -38,7 +35,7 @@ MASTERS_GROUP: Final = "system:masters"
 
 
 @dataclass(frozen=True)
-class Rule:
+class PolicyRule:
     """One permission: who (a role or a group), and which requests it allows.
 
     ``resources`` entries may name a subresource (``certificatesigningrequests/status``);
@@ -75,15 +72,10 @@ class Rule:
         return not self.resource_names or info.name in self.resource_names
 
 
-_CSR_READ_CREATE: Final = ("create", "get", "list", "watch")
-_CSR_USER_VERBS: Final = (*_CSR_READ_CREATE, "delete", "deletecollection")
-_SUBRESOURCE_WRITE: Final = ("update", "patch")
-SIGNERS: Final = "signers"
-
-RULES: Final[tuple[Rule, ...]] = (
-    Rule(f"group:{MASTERS_GROUP}", ("*",), ("*",), ("*",), paths=("*",)),
+POLICY: Final[tuple[PolicyRule, ...]] = (
+    PolicyRule(f"group:{MASTERS_GROUP}", ("*",), ("*",), ("*",), paths=("*",)),
     # system:discovery, system:public-info-viewer
-    Rule(
+    PolicyRule(
         f"group:{AUTHENTICATED_GROUP}",
         ("get",),
         paths=(
@@ -101,26 +93,24 @@ RULES: Final[tuple[Rule, ...]] = (
         ),
     ),
     # system:basic-user
-    Rule(f"group:{AUTHENTICATED_GROUP}", ("create",), (AUTH_GROUP,), ("selfsubjectreviews",)),
-    Rule(
+    PolicyRule(f"group:{AUTHENTICATED_GROUP}", ("create",), (AUTH_GROUP,), ("selfsubjectreviews",)),
+    PolicyRule(
         f"group:{AUTHENTICATED_GROUP}",
         ("create",),
         (AUTHORIZATION_GROUP,),
         ("selfsubjectaccessreviews", "selfsubjectrulesreviews"),
     ),
-    Rule(f"role:{USER}", _CSR_USER_VERBS, (GROUP,), (RESOURCE,)),
-    Rule(f"role:{APPROVER}", _CSR_READ_CREATE, (GROUP,), (RESOURCE,)),
-    Rule(f"role:{APPROVER}", _SUBRESOURCE_WRITE, (GROUP,), (f"{RESOURCE}/approval",)),
-    Rule(f"role:{APPROVER}", ("approve",), (GROUP,), (SIGNERS,), (SCOPED_SIGNER,)),
-    Rule(f"role:{SIGNER}", _CSR_READ_CREATE, (GROUP,), (RESOURCE,)),
-    Rule(f"role:{SIGNER}", _SUBRESOURCE_WRITE, (GROUP,), (f"{RESOURCE}/status",)),
-    Rule(f"role:{SIGNER}", ("sign",), (GROUP,), (SIGNERS,), (SCOPED_SIGNER,)),
+    *(
+        PolicyRule(f"role:{role}", grant.verbs, (API_GROUP,), grant.resources, grant.names)
+        for role, grants in GRANTS.items()
+        for grant in grants
+    ),
 )
 """The whole policy; any allowing rule allows. The admin needs no role rule: its
 ``system:masters`` group is allowed everything."""
 
 
-def authorize(who: Principal, info: RequestInfo, rules: tuple[Rule, ...] = RULES) -> bool:
+def authorize(who: Principal, info: RequestInfo, rules: tuple[PolicyRule, ...] = POLICY) -> bool:
     return any(r.applies_to(who) and r.allows(info) for r in rules)
 
 
@@ -150,7 +140,7 @@ def resource_attributes(verb: str, resource: str, name: str) -> RequestInfo:
     )
 
 
-def authorizer_for(who: Principal, rules: tuple[Rule, ...] = RULES) -> Authorizer:
+def authorizer_for(who: Principal, rules: tuple[PolicyRule, ...] = POLICY) -> Authorizer:
     """The fake's policy for one caller, as the update oracle's ``authorizer``."""
 
     def allowed(verb: str, resource: str, name: str) -> bool:
