@@ -104,6 +104,27 @@ def _duration(text: str) -> str:
     return text
 
 
+def _shard(text: str) -> str:
+    from conformance.shards import parse_shard
+
+    try:
+        return str(parse_shard(text))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _jobs(text: str) -> int:
+    if text == "auto":
+        return max(1, os.cpu_count() or 1)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number or auto, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -293,6 +314,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REPORT_DIR",
         help="run only the properties that failed or errored in that report",
     )
+    run.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="K/N",
+        help="run only shard K of N of the selected properties (one CI job each; "
+        "`report --merge` combines their reports)",
+    )
+    run.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="run N shards side by side on this machine, each against its own embedded "
+        "fake (or the same --kubeconfig cluster), and merge them into one report; "
+        "auto = one per core (default 1: serial)",
+    )
 
     replay = sub.add_parser(
         "replay",
@@ -316,9 +354,24 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS")
 
     report = sub.add_parser(
-        "report", help="render summary.md and junit.xml again from results.json"
+        "report",
+        help="render summary.md and junit.xml again from results.json, or merge shards",
     )
-    report.add_argument("source", metavar="REPORT_DIR")
+    report.add_argument("source", nargs="?", default=None, metavar="REPORT_DIR")
+    report.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        metavar="SHARD_DIR",
+        help="the report dirs of `run --shard K/N`: write one report of them all to "
+        "--report-dir, with the serial run's verdict",
+    )
+    report.add_argument(
+        "--report-dir",
+        default=None,
+        metavar="DIR",
+        help=f"with --merge: where the merged report goes (default {DEFAULT_REPORT_DIR})",
+    )
 
     serve = sub.add_parser("serve", help="run the embedded fake API server until interrupted")
     serve.add_argument("--host", default="127.0.0.1")
@@ -378,6 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _usage_error_report(argv, str(e))
             raise CannotRun(str(e)) from None
         if args.command == "run":
+            args.argv = argv  # `--jobs N` starts N shards of this same command
             return _list(args) if args.list else _run(args)
         if args.command == "replay":
             return _replay(args)
@@ -844,9 +898,15 @@ def _replay_prefix(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _write_error_report(report_dir: str, message: str, target: str) -> None:
+def _write_error_report(
+    report_dir: str, message: str, target: str, shard: str | None = None
+) -> None:
     from reports import write_reports
     from reports.model import CaseResult, RunResult
+
+    properties = {"target": target}
+    if shard:  # so `report --merge` names this shard as the one that could not run
+        properties["shard"] = shard
 
     os.makedirs(report_dir, exist_ok=True)
     write_reports(
@@ -861,7 +921,7 @@ def _write_error_report(report_dir: str, message: str, target: str) -> None:
                     concern="setup",
                 )
             ],
-            properties={"target": target},
+            properties=properties,
             setup_error=message,
         ),
         report_dir,
@@ -879,10 +939,14 @@ def _run(args: argparse.Namespace) -> int:
         _check_selection(args)
         if args.last_failed:
             extra += ["--csr-nodeids", _last_failed(args.last_failed, report_dir)]
+        if args.jobs > 1:
+            _check_jobs(args, spec)
     except CannotRun as e:
-        _write_error_report(report_dir, str(e), args.target or "?")
+        _write_error_report(report_dir, str(e), args.target or "?", args.shard)
         raise
     _write_invocation(args, report_dir)
+    if args.jobs > 1:
+        return _run_jobs(args, report_dir)
     started = time.monotonic()
     runstop.reset()
     runstop.install(runstop.parse_duration(args.max_time), args.max_time)
@@ -892,12 +956,12 @@ def _run(args: argparse.Namespace) -> int:
                 preflight(env, args.timeout)
                 code = _run_pytest(args, env, report_dir, extra)
         except (TargetStartError, TargetError, CannotRun) as e:
-            _write_error_report(report_dir, str(e), spec.kind)
+            _write_error_report(report_dir, str(e), spec.kind, args.shard)
             raise CannotRun(str(e)) from None
         except runstop.RunStopped as e:
             # Stopped before the suite began (start-up, preflight): nothing to clean up.
             if not os.path.exists(os.path.join(report_dir, "results.json")):
-                _write_error_report(report_dir, f"not run: {e.reason}", spec.kind)
+                _write_error_report(report_dir, f"not run: {e.reason}", spec.kind, args.shard)
             raise
     finally:
         runstop.uninstall()
@@ -983,6 +1047,8 @@ def _run_pytest(
     for skip in _expand(args.skip):
         pytest_args += ["--csr-skip", skip]
     pytest_args += extra
+    if getattr(args, "shard", None):
+        pytest_args += ["-p", "conformance.shards", "--csr-shard", args.shard]
     if args.exitfirst:
         pytest_args.append("-x")
     pytest_args += (
@@ -1000,7 +1066,7 @@ def _run_pytest(
     progress = getattr(args, "progress", "auto")
     if progress == "always" or (progress == "auto" and sys.stdout.isatty()):
         pytest_args.append("--csr-progress")
-    for results_file in ("results.json", "junit.xml", "summary.md"):
+    for results_file in ("results.json", "junit.xml", "summary.md", "shard.json"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(report_dir, results_file))
     rc = int(pytest.main(pytest_args))
@@ -1123,6 +1189,7 @@ def _list(args: argparse.Namespace) -> int:
 
     _check_selection(args)
     wanted, skipped = set(_expand(args.rule)), set(_expand(args.skip))
+    in_shard = _shard_filter(args.shard)
     rows: list[tuple[str, str, tuple[str, ...]]] = []
     for info in pkgutil.iter_modules(pkg.__path__):
         if not info.name.startswith("test_"):
@@ -1136,11 +1203,24 @@ def _list(args: argparse.Namespace) -> int:
                 continue
             if skipped & (set(rules) | {name}):
                 continue
+            if not in_shard(name):
+                continue
             rows.append((concern_of(module.__name__, name, rules), name, rules))
     for concern, name, rules in sorted(rows):
         print(f"{concern:<14} {name}  [{', '.join(rules)}]")
-    print(f"{len(rows)} properties")
+    print(f"{len(rows)} properties" + (f" in shard {args.shard}" if args.shard else ""))
     return EXIT_OK
+
+
+def _shard_filter(text: str | None) -> typing.Callable[[str], bool]:
+    """Whether a property (by name) is in ``--shard K/N``: the placement the run uses."""
+    if not text:
+        return lambda name: True
+    from conformance.shards import assign, catalogue, parse_shard, shard_of
+
+    shard = parse_shard(text)
+    placed = assign(catalogue(), shard.total)
+    return lambda name: shard_of(name, shard.total, placed) == shard.index
 
 
 # Options that say what was selected or how long to search: a replay sets its own.
@@ -1158,6 +1238,9 @@ _NOT_REPLAYED = frozenset(
         "shrink_seconds",
         "shrink_budget",
         "max_time",
+        "shard",
+        "jobs",
+        "argv",
     }
 )
 
@@ -1271,6 +1354,14 @@ def _report(args: argparse.Namespace) -> int:
     from reports import write_reports
     from reports.summary import console_lines, from_json
 
+    if args.merge is not None:
+        if args.source is not None:
+            raise CannotRun("report: give REPORT_DIR or --merge SHARD_DIR..., not both")
+        return merge_reports(args.merge, args.report_dir or DEFAULT_REPORT_DIR)
+    if args.source is None:
+        raise CannotRun("report: give a REPORT_DIR, or --merge SHARD_DIR... --report-dir OUT")
+    if args.report_dir is not None:
+        raise CannotRun("report: --report-dir applies only with --merge")
     source = os.path.abspath(args.source)
     _load_results(source)
     with open(os.path.join(source, "results.json"), encoding="utf-8") as f:
@@ -1282,6 +1373,83 @@ def _report(args: argparse.Namespace) -> int:
         print(line)
     print(f"report: {os.path.join(source, 'report.html')} (and summary.md, junit.xml)")
     return EXIT_OK
+
+
+def merge_reports(sources: Sequence[str], out: str, *, quiet: bool = False) -> int:
+    """`report --merge`: one report of the shards' reports, and the exit code a serial run
+    with that outcome would have had (2 when shards are missing)."""
+    from reports import write_reports
+    from reports.merge import MergeError, ShardReport, merge
+    from reports.summary import console_lines, from_json
+
+    out = os.path.abspath(out)
+    shards: list[ShardReport] = []
+    for source in sources:
+        path = os.path.abspath(source)
+        if path == out:
+            raise CannotRun(f"--report-dir {out} is one of the shards being merged")
+        data = _load_results(path)
+        record: dict[str, typing.Any] | None = None
+        with contextlib.suppress(FileNotFoundError):
+            try:
+                with open(os.path.join(path, "shard.json"), encoding="utf-8") as f:
+                    record = json.load(f)
+            except (OSError, ValueError) as e:
+                raise CannotRun(f"cannot read {path}/shard.json: {e}") from None
+        shards.append(ShardReport(source, from_json(json.dumps(data)), record))
+    try:
+        result = merge(shards)
+    except MergeError as e:
+        raise CannotRun(f"report --merge: {e}") from None
+    problem = _report_dir_problem(out)
+    if problem is not None:
+        raise CannotRun(problem)
+    write_reports(result, out)
+    if not quiet:
+        for line in console_lines(result):
+            print(line)
+        print(
+            f"report: {os.path.join(out, 'report.html')} (and junit.xml, summary.md, results.json)"
+        )
+    if result.stop_code is not None:
+        return result.stop_code
+    if result.setup_error is not None or result.properties.get("shards.missing"):
+        return EXIT_CANNOT_RUN
+    if result.count("failed"):
+        return EXIT_NONCONFORMANT
+    if result.count("error"):
+        return EXIT_CANNOT_RUN
+    return EXIT_OK
+
+
+def _run_jobs(args: argparse.Namespace, report_dir: str) -> int:
+    from conformance.jobs import run_jobs
+
+    def merge(sources: Sequence[str], out: str) -> int:
+        try:
+            return merge_reports(sources, out)
+        except CannotRun as e:
+            _write_error_report(out, str(e), args.target or "fake")
+            raise
+
+    started = time.monotonic()
+    code = run_jobs(args.argv, args.jobs, report_dir, merge)
+    print(f"csr-conformance: {args.jobs} jobs in {time.monotonic() - started:.1f}s wall time")
+    if not os.path.exists(os.path.join(report_dir, "results.json")):
+        _write_error_report(report_dir, "no shard wrote a report", args.target or "fake")
+    return code
+
+
+def _check_jobs(args: argparse.Namespace, spec: TargetSpec) -> None:
+    """`--jobs N` runs N shards of this command side by side; what that cannot do is
+    refused before any work."""
+    if args.shard:
+        raise CannotRun("--jobs and --shard cannot be combined (run each CI shard serially)")
+    if spec.kind == "controlplane":
+        raise CannotRun(
+            "--jobs applies to the embedded fake and --target kubeconfig; a control plane "
+            "per job is too heavy, so shard control-plane runs across CI jobs (--shard K/N)"
+        )
 
 
 def _print_summary(report_dir: str, seconds: float) -> None:

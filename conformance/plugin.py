@@ -580,6 +580,9 @@ class _Recorder:
             or "none",
             "suite.version": suite_version(),
         }
+        shard = self.config.getoption("--csr-shard", default=None)  # conformance.shards
+        if shard:
+            props["shard"] = shard
         if props["target.kind"] == "controlplane":
             storage = self.config.getoption("--csr-storage")
             if storage.startswith("kine-"):

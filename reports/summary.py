@@ -34,6 +34,9 @@ def verdict(result: RunResult) -> str:
     if result.stopped is not None:
         failed = " (failures found)" if result.count("failed") else ""
         return f"STOPPED EARLY{failed}"
+    missing = result.properties.get("shards.missing")  # a merge of shards: reports/merge.py
+    if missing:
+        return f"INCOMPLETE (shards missing: {missing})"
     if result.count("error"):
         return "INCOMPLETE (errors)"
     scope = result.properties.get("verdict.scope")
