@@ -344,3 +344,52 @@ def test_shards_of_a_real_run_merge_into_the_serial_report(tmp_path: Path) -> No
     assert merged["verdict"] == serial["verdict"] == "CONFORMANT"
     for key in ("target.kind", "examples", "seed", "server.version", "kubernetes.judged-as"):
         assert merged["properties"][key] == serial["properties"][key]
+
+
+# -- the workflow ---------------------------------------------------------------------------
+
+
+def test_the_workflow_shards_one_release_and_merges_every_shard() -> None:
+    """The shard jobs' `--shard K/N` covers 1..N of its matrix, uploads what the merge
+    reads, and the merge job downloads exactly those artifacts and merges them."""
+    import re
+    import shlex
+
+    import yaml
+
+    from conformance.cli import _parser
+
+    workflow = yaml.safe_load((ROOT / "ci" / "github" / "workflow.yml").read_text())
+    jobs = workflow["jobs"]
+    kind, shard_job, merge_job = jobs["kind"], jobs["kind-shard"], jobs["kind-merge"]
+    shards = shard_job["strategy"]["matrix"]["shard"]
+    runs = [s["run"] for s in shard_job["steps"] if "ci/kind/run.sh" in s.get("run", "")]
+    assert len(runs) == 1
+    found = re.search(r"--shard \$\{\{ matrix\.shard \}\}/(\d+)\b", runs[0])
+    assert found is not None, runs[0]
+    total = int(found.group(1))
+    assert shards == list(range(1, total + 1))
+    assert f"/{total})" in shard_job["name"]
+    # The shard job tests the newest release of the kind matrix, pinned the same way.
+    assert shard_job["env"]["KIND_NODE_IMAGE"] == kind["strategy"]["matrix"]["include"][-1]["image"]
+
+    upload = next(s for s in shard_job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["if"] == "always()"
+    paths = upload["with"]["path"].splitlines()
+    for name in ("results.json", "shard.json"):
+        assert "${{ env.REPORT_DIR }}/" + name in paths
+    artifact = upload["with"]["name"]
+    assert artifact == "csr-conformance-shard-${{ matrix.shard }}"
+
+    assert merge_job["needs"] == "kind-shard"
+    assert "always()" in merge_job["if"]  # a failed shard still gets its verdict merged
+    download = next(s for s in merge_job["steps"] if "download-artifact" in s.get("uses", ""))
+    pattern = download["with"]["pattern"]
+    assert artifact.replace("${{ matrix.shard }}", "*") == pattern
+    merge_run = next(s["run"] for s in merge_job["steps"] if "--merge" in s.get("run", ""))
+    argv = shlex.split(merge_run)
+    assert argv[0] == "csr-conformance"
+    args = _parser().parse_args(argv[1:])
+    assert args.command == "report" and args.source is None
+    assert args.merge == [f"{download['with']['path']}/{pattern}"]
+    assert args.report_dir == "$REPORT_DIR"
