@@ -9,20 +9,28 @@ short-lived CA would make issued certificates shorter than on a real cluster.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from conformance.targets.certificates import (
+    PrivateKey,
+    cert_pem,
+    common_name,
+    host_names,
+    issue_leaf,
+    key_pem,
+    new_ec_key,
+    self_signed_ca,
+)
 
 _BACKDATE = dt.timedelta(hours=1)
 _CA_LIFETIME = dt.timedelta(days=3650)
 _LEAF_LIFETIME = dt.timedelta(days=30)
-
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class KeyPair:
 
     @property
     def cert_pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
+        return cert_pem(self.cert)
 
     @property
     def key_pem(self) -> bytes:
@@ -46,23 +54,10 @@ class KeyPair:
         key_path.write_bytes(self.key_pem)
 
 
-def key_pem(key: PrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 def public_key_pem(key: PrivateKey) -> bytes:
     return key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-
-
-def new_ec_key() -> ec.EllipticCurvePrivateKey:
-    """P-256: fast to generate, and accepted by every flag that takes a key here."""
-    return ec.generate_private_key(ec.SECP256R1())
 
 
 def new_rsa_key() -> rsa.RSAPrivateKey:
@@ -73,82 +68,28 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def new_ca(common_name: str, key: PrivateKey | None = None) -> KeyPair:
+def new_ca(name: str, key: PrivateKey | None = None) -> KeyPair:
     """A self-signed CA valid for ten years."""
     key = key if key is not None else new_ec_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = _now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + _CA_LIFETIME)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return KeyPair(cert=cert, key=key)
+    return KeyPair(self_signed_ca(key, name, now - _BACKDATE, now + _CA_LIFETIME), key)
 
 
-def new_serving_cert(ca: KeyPair, hosts: list[str], common_name: str = "kube-apiserver") -> KeyPair:
+def new_serving_cert(ca: KeyPair, hosts: list[str], name: str = "kube-apiserver") -> KeyPair:
     """A server certificate for ``hosts`` (IP addresses and DNS names mixed), signed by ``ca``."""
     key = new_ec_key()
-    sans: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            sans.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            sans.append(x509.DNSName(host))
     now = _now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + _LEAF_LIFETIME)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
-            critical=False,
-        )
-        .sign(ca.key, hashes.SHA256())
+    cert = issue_leaf(
+        ca.cert,
+        ca.key,
+        key.public_key(),
+        common_name(name),
+        now - _BACKDATE,
+        now + _LEAF_LIFETIME,
+        ext_usage=ExtendedKeyUsageOID.SERVER_AUTH,
+        sans=host_names(hosts),
     )
-    return KeyPair(cert=cert, key=key)
+    return KeyPair(cert, key)
 
 
 @dataclass(frozen=True)
@@ -178,7 +119,7 @@ def write_cluster_pki(directory: Path) -> ClusterPKI:
     directory.mkdir(parents=True, exist_ok=True)
     serving_ca = new_ca("csr-conformance-serving-ca")
     serving = new_serving_cert(serving_ca, ["127.0.0.1", "localhost"])
-    webhook = new_serving_cert(serving_ca, ["127.0.0.1"], common_name="csrc-token-webhook")
+    webhook = new_serving_cert(serving_ca, ["127.0.0.1"], name="csrc-token-webhook")
     signing_ca = new_ca("csr-conformance-cluster-ca", key=new_rsa_key())
     sa_key = new_ec_key()
 

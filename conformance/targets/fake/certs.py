@@ -9,16 +9,23 @@ O entries are the groups), as kube-apiserver does with ``--client-ca-file``.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from conformance.targets.certificates import (
+    cert_pem,
+    common_name,
+    host_names,
+    issue_leaf,
+    key_pem,
+    new_ec_key,
+    self_signed_ca,
+)
 
 _VALIDITY = datetime.timedelta(days=2)
 _BACKDATE = datetime.timedelta(minutes=5)
@@ -32,19 +39,6 @@ class KeyPair:
     key_pem: bytes
 
 
-def _new_key() -> ec.EllipticCurvePrivateKey:
-    # P-256 keeps start-up fast on a loaded machine; RSA generation costs tens of ms.
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
@@ -52,39 +46,14 @@ def _now() -> datetime.datetime:
 class CertificateAuthority:
     """A throw-away CA that lives as long as the fake server."""
 
-    def __init__(self, common_name: str = "csr-conformance-fake-ca") -> None:
-        self._key = _new_key()
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    def __init__(self, name: str = "csr-conformance-fake-ca") -> None:
+        self._key = new_ec_key()
         now = _now()
-        self._cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - _BACKDATE)
-            .not_valid_after(now + _VALIDITY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .sign(self._key, hashes.SHA256())
-        )
+        self._cert = self_signed_ca(self._key, name, now - _BACKDATE, now + _VALIDITY)
 
     @property
     def cert_pem(self) -> bytes:
-        return self._cert.public_bytes(serialization.Encoding.PEM)
+        return cert_pem(self._cert)
 
     def _issue(
         self,
@@ -92,34 +61,24 @@ class CertificateAuthority:
         usage: x509.ObjectIdentifier,
         sans: list[x509.GeneralName] | None = None,
     ) -> KeyPair:
-        key = _new_key()
+        key = new_ec_key()
         now = _now()
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(self._cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - _BACKDATE)
-            .not_valid_after(now + _VALIDITY)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        cert = issue_leaf(
+            self._cert,
+            self._key,
+            key.public_key(),
+            subject,
+            now - _BACKDATE,
+            now + _VALIDITY,
+            ext_usage=usage,
+            sans=sans,
         )
-        if sans:
-            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        cert = builder.sign(self._key, hashes.SHA256())
-        return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _key_pem(key))
+        return KeyPair(cert_pem(cert), key_pem(key))
 
     def issue_serving(self, hosts: list[str]) -> KeyPair:
         """A server certificate valid for every name or address in ``hosts``."""
-        sans: list[x509.GeneralName] = []
-        for host in dict.fromkeys(hosts):
-            try:
-                sans.append(x509.IPAddress(ipaddress.ip_address(host)))
-            except ValueError:
-                sans.append(x509.DNSName(host))
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "csr-conformance-fake")])
-        return self._issue(subject, ExtendedKeyUsageOID.SERVER_AUTH, sans)
+        subject = common_name("csr-conformance-fake")
+        return self._issue(subject, ExtendedKeyUsageOID.SERVER_AUTH, host_names(hosts))
 
     def issue_client(self, username: str, groups: tuple[str, ...] = ()) -> KeyPair:
         """A client certificate the fake maps to ``username`` and ``groups``."""

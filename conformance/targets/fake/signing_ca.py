@@ -19,11 +19,9 @@ from typing import Final
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conformance.spec.signing import (
     DEFAULT_CERT_TTL,
-    KEY_USAGE_ATTRS,
     KUBERNETES_SIGNERS,
     CustomPolicy,
     Names,
@@ -31,6 +29,7 @@ from conformance.spec.signing import (
     go_name,
     key_usage_bits,
 )
+from conformance.targets.certificates import cert_pem, key_usage, new_ec_key, self_signed_ca
 
 CA_LIFETIME: Final = 30 * 24 * 3600
 """Seconds the generated CA is valid for (see the module docstring)."""
@@ -54,13 +53,6 @@ class SignerConfig:
     ca_key_file: str | None = None
 
 
-def _key_usage(bits: frozenset[str]) -> x509.KeyUsage:
-    flags = {b: b in bits for b in KEY_USAGE_ATTRS}
-    if not flags["key_agreement"]:
-        flags["encipher_only"] = flags["decipher_only"] = False
-    return x509.KeyUsage(**flags)
-
-
 class SigningCA:
     """A CA key and certificate that issues leaf certificates for requests."""
 
@@ -70,20 +62,14 @@ class SigningCA:
 
     @classmethod
     def generate(cls, common_name: str, lifetime: int, now: dt.datetime) -> SigningCA:
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(seconds=lifetime))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_key_usage(frozenset({"key_cert_sign", "crl_sign"})), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-            .sign(key, hashes.SHA256())
+        key = new_ec_key()
+        cert = self_signed_ca(
+            key,
+            common_name,
+            now - dt.timedelta(hours=1),
+            now + dt.timedelta(seconds=lifetime),
+            usages=frozenset({"key_cert_sign", "crl_sign"}),
+            path_length=0,
         )
         return cls(cert, key)
 
@@ -102,7 +88,7 @@ class SigningCA:
 
     @property
     def cert_pem(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.PEM)
+        return cert_pem(self.cert)
 
     def write_bundle(self, path: str) -> None:
         """Write the CA certificate (never the key) to ``path``."""
@@ -136,7 +122,7 @@ class SigningCA:
         all_usages = [*usages, *extra_usages]
         bits = key_usage_bits(all_usages)
         if bits:
-            builder = builder.add_extension(_key_usage(bits), critical=True)
+            builder = builder.add_extension(key_usage(bits), critical=True)
         ekus = sorted(ext_key_usages(all_usages), key=lambda o: o.dotted_string)
         if ekus:
             builder = builder.add_extension(x509.ExtendedKeyUsage(ekus), critical=False)
@@ -150,5 +136,4 @@ class SigningCA:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False
         )
-        cert = builder.sign(self.key, hashes.SHA256())
-        return cert.public_bytes(serialization.Encoding.PEM).decode()
+        return cert_pem(builder.sign(self.key, hashes.SHA256())).decode()
