@@ -103,6 +103,12 @@ class Violation:
     guarantee: str
     watcher: str
     message: str
+    event: int | None = None
+    """Where in the watcher's events it broke (an index into ``Watcher.events``), if at
+    one event; for the timeline picture of a report, not part of the message."""
+    rv: float | None = None
+    """The resourceVersion it broke at when no delivered event marks it (a missing event,
+    a list that disagrees)."""
 
     def __str__(self) -> str:
         return f"watch guarantee '{self.guarantee}' broken by {self.watcher}: {self.message}"
@@ -208,6 +214,26 @@ def _live(w: Watcher) -> list[tuple[str, Obj]]:
     return [(k, o) for k, o in w.events if k in (ADDED, MODIFIED, DELETED)]
 
 
+def _live_at(w: Watcher) -> list[tuple[int, str, Obj]]:
+    """The changes a watcher received, each with its index in ``w.events``."""
+    return [(i, k, o) for i, (k, o) in enumerate(w.events) if k in (ADDED, MODIFIED, DELETED)]
+
+
+def _index(w: Watcher, kind: str, obj: Obj) -> int | None:
+    """The index of the first event equal to (kind, obj) in ``w.events``."""
+    return next((i for i, (k, o) in enumerate(w.events) if k == kind and o == obj), None)
+
+
+def _first_difference(w: Watcher, want: Sequence[object], got: Sequence[object]) -> int | None:
+    """The index in ``w.events`` of the first of its changes that differs from ``want``
+    (or of its last change when it stopped short)."""
+    live = _live_at(w)
+    for n, (i, _k, _o) in enumerate(live):
+        if n >= len(want) or n >= len(got) or want[n] != got[n]:
+            return i
+    return live[-1][0] if live else None
+
+
 def bookmarkable(w: Watcher, _history: History) -> Violation | None:
     """Bookmarks only when asked; never older than anything delivered before them, so
     nothing after a bookmark is older than it; metadata.resourceVersion only."""
@@ -218,7 +244,7 @@ def bookmarkable(w: Watcher, _history: History) -> Violation | None:
         if kind == BOOKMARK:
             if not w.bookmarks_allowed:
                 return Violation(
-                    "bookmarkable", w.label, f"event {i} is a BOOKMARK nobody asked for"
+                    "bookmarkable", w.label, f"event {i} is a BOOKMARK nobody asked for", i
                 )
             if rv < newest:
                 return Violation(
@@ -226,6 +252,7 @@ def bookmarkable(w: Watcher, _history: History) -> Violation | None:
                     w.label,
                     f"bookmark at {rv} (event {i}) goes back: resourceVersion {newest} was "
                     "already delivered",
+                    i,
                 )
             meta = obj.get("metadata") or {}
             extra = sorted(
@@ -237,6 +264,7 @@ def bookmarkable(w: Watcher, _history: History) -> Violation | None:
                     "bookmarkable",
                     w.label,
                     f"bookmark {i} carries more than its resourceVersion: {_short(obj)}",
+                    i,
                 )
             last_mark = max(last_mark, rv)
         else:
@@ -245,6 +273,7 @@ def bookmarkable(w: Watcher, _history: History) -> Violation | None:
                     "bookmarkable",
                     w.label,
                     f"{_describe(kind, obj)} (event {i}) arrived after a bookmark at {last_mark}",
+                    i,
                 )
             newest = max(newest, rv)
     return None
@@ -265,6 +294,7 @@ def initial_events_end(w: Watcher) -> Violation | None:
                 "bookmarkable",
                 w.label,
                 f"{_describe(kind, obj)} (event {i}) came before the initial-events-end bookmark",
+                i,
             )
     return Violation(
         "bookmarkable",
@@ -275,29 +305,30 @@ def initial_events_end(w: Watcher) -> Violation | None:
 
 def ordered(w: Watcher, initial: int) -> Violation | None:
     """After the initial state, resourceVersions strictly increase."""
-    live = _live(w)[initial:]
-    for (k1, o1), (k2, o2) in itertools.pairwise(live):
+    live = _live_at(w)[initial:]
+    for (_i1, k1, o1), (i2, k2, o2) in itertools.pairwise(live):
         if rv_of(o2) <= rv_of(o1):
             return Violation(
                 "ordered",
                 w.label,
                 f"{_describe(k2, o2)} arrived after {_describe(k1, o1)}",
+                i2,
             )
     return None
 
 
 def unique(w: Watcher) -> Violation | None:
     seen: set[tuple[str, str, int]] = set()
-    for kind, obj in _live(w):
+    for i, kind, obj in _live_at(w):
         key = (kind, name_of(obj), rv_of(obj))
         if key in seen:
-            return Violation("unique", w.label, f"{_describe(kind, obj)} was delivered twice")
+            return Violation("unique", w.label, f"{_describe(kind, obj)} was delivered twice", i)
         seen.add(key)
     return None
 
 
 def filtered(w: Watcher) -> Violation | None:
-    for kind, obj in _live(w):
+    for i, kind, obj in _live_at(w):
         if kind != DELETED and not w.selectors.matches(obj):
             return Violation(
                 "filtered",
@@ -305,6 +336,7 @@ def filtered(w: Watcher) -> Violation | None:
                 f"{_describe(kind, obj)} does not match {w.selector_text!r} "
                 f"(labels {_short((obj.get('metadata') or {}).get('labels'))}, "
                 f"signer {(obj.get('spec') or {}).get('signerName')!r})",
+                i,
             )
     return None
 
@@ -322,11 +354,15 @@ def compare(
                 w.label,
                 f"missing {_describe(kind, obj)} (received: "
                 f"{', '.join(_describe(k, o) for k, o in got) or 'nothing'})",
+                rv=rv_of(obj),
             )
         got_kind, got_obj = by_key[key]
         if got_kind != kind:
             return Violation(
-                "faithful", w.label, f"{key[0]}@{key[1]} arrived as {got_kind}, expected {kind}"
+                "faithful",
+                w.label,
+                f"{key[0]}@{key[1]} arrived as {got_kind}, expected {kind}",
+                _index(w, got_kind, got_obj),
             )
         if got_obj != obj:
             from conformance.checks import diff
@@ -337,6 +373,7 @@ def compare(
                 w.label,
                 f"{_describe(kind, obj)} differs from what the write returned: "
                 + "; ".join(problems[:4]),
+                _index(w, got_kind, got_obj),
             )
     wanted = {(name_of(o), rv_of(o)) for _k, o in expected}
     for kind, obj in got:
@@ -346,6 +383,7 @@ def compare(
                 w.label,
                 f"unexpected {_describe(kind, obj)}: no change at that resourceVersion is visible "
                 "to this watcher from its start",
+                _index(w, kind, obj),
             )
     return None
 
@@ -409,6 +447,7 @@ def agreeing(history: History) -> Violation | None:
                 "agreeing",
                 w.label,
                 f"saw {b[:6]}... but {first.label} with the same start saw {a[:6]}...",
+                _first_difference(w, a, b),
             )
     return None
 
@@ -429,6 +468,7 @@ def resumable(history: History) -> Violation | None:
                 w.label,
                 f"resumed at {start} it saw {mine[:6]}, "
                 f"but {origin.label} saw {overlap[:6]} after it",
+                _first_difference(w, overlap, mine),
             )
     return None
 
@@ -452,6 +492,7 @@ def consistent_with_list(history: History, changes: list[Change]) -> Violation |
                 f"list@{r2}",
                 f"the list at {r1} plus the changes up to {r2} gives {want}, the list at {r2} "
                 f"gave {got}",
+                rv=r2,
             )
     return None
 
@@ -482,3 +523,80 @@ def render(history: History, violations: Sequence[Violation]) -> str:
         lines.append(f"{w.label} received:")
         lines += [f"  {i}: {_describe(k, o)}" for i, (k, o) in enumerate(w.events)] or ["  nothing"]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# a serialisable form, for the report's timeline picture
+# ---------------------------------------------------------------------------
+
+RECORD_ATTRIBUTE: Final = "csr_watch_history"
+"""The attribute of a failure's exception that carries :func:`to_record`'s form."""
+
+
+def to_record(history: History, violations: Sequence[Violation]) -> dict[str, Any]:
+    """The history as plain JSON data: writes by resourceVersion, each watcher's events in
+    arrival order, and where each guarantee broke.
+
+    A report draws it as a timeline; it holds names, kinds and resourceVersions only, not
+    the objects, so it stays small and carries nothing the transcript does not.
+    """
+    seen: set[str] = set()
+    writes: list[dict[str, Any]] = []
+    for c in timeline(history):
+        if c.object is None:
+            op = "delete"
+            seen.discard(c.name)
+        else:
+            op = "update" if c.name in seen else "create"
+            seen.add(c.name)
+        writes.append({"rv": c.rv, "name": c.name, "op": op})
+    return {
+        "writes": writes,
+        "watchers": [
+            {
+                "label": w.label,
+                "start": w.start,
+                "events": [{"type": k, "name": name_of(o), "rv": rv_of(o)} for k, o in w.events],
+            }
+            for w in history.watchers
+        ],
+        "lists": [rv for rv, _items in history.lists],
+        "broken": [
+            {
+                "guarantee": v.guarantee,
+                "watcher": v.watcher,
+                "message": v.message,
+                "event": v.event,
+                "rv": v.rv,
+            }
+            for v in violations
+        ],
+    }
+
+
+def guarantee_failure(
+    history: History, violations: Sequence[Violation], text: str
+) -> AssertionError:
+    """The failure a property raises: ``text`` as its message (what a person reads), the
+    history's :func:`to_record` form attached for the report to draw."""
+    error = AssertionError(text)
+    setattr(error, RECORD_ATTRIBUTE, to_record(history, violations))
+    return error
+
+
+def record_of(error: BaseException | None) -> dict[str, Any] | None:
+    """The history attached to a failure, looking inside the groups and chains Hypothesis
+    wraps failures in (e.g. FlakyFailure's sub-exceptions)."""
+    todo: list[BaseException] = [error] if error is not None else []
+    seen: set[int] = set()
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        record = getattr(e, RECORD_ATTRIBUTE, None)
+        if isinstance(record, dict):
+            return record
+        todo += [x for x in getattr(e, "exceptions", ()) if isinstance(x, BaseException)]
+        todo += [x for x in (e.__cause__, e.__context__) if x is not None]
+    return None

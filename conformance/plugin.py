@@ -389,14 +389,17 @@ class _Recorder:
         support.set_current_test(item.nodeid)
         repro = self.reproduce.get(item.nodeid)
         fn = getattr(item, "obj", None)
-        if fn is not None and hasattr(fn, "hypothesis"):
+        # @given's wrapper, or the state machines the test runs: run_state_machine_as_test
+        # copies a @reproduce_failure from its machine class onto the test it builds.
+        targets: list[Any] = [fn] if hasattr(fn, "hypothesis") else []
+        for target in targets + _state_machines(item):
             # Parametrised cases share one function: set (or clear) the example per item.
             with contextlib.suppress(AttributeError, TypeError):
-                fn._hypothesis_internal_use_reproduce_failure = None
+                target._hypothesis_internal_use_reproduce_failure = None
             if repro is not None:
                 from hypothesis import reproduce_failure
 
-                reproduce_failure(repro[0], repro[1])(fn)
+                reproduce_failure(repro[0], repro[1])(target)
         if self.setup_error is not None:
             pytest.fail(f"target could not be started: {self.setup_error}", pytrace=False)
         if self.session is not None and self.session.breaker.reason is not None:
@@ -469,6 +472,10 @@ class _Recorder:
         case.details = text
         case.transcript = support.pop_failed_transcript(item.nodeid) or ""
         case.replay = self._replay(item, case)
+        if call.excinfo is not None:  # a watch failure carries its history for the picture
+            from conformance.history import record_of
+
+            case.watch_history = record_of(call.excinfo.value)
 
     def _findings(self) -> tuple[Any, ...]:
         from conformance.targets.controlplane import findings
@@ -546,9 +553,10 @@ class _Recorder:
 
     def _replay(self, item: pytest.Item, case: CaseResult) -> str:
         report_dir = self.config.getoption("--csr-report-dir")
-        # A stored blob replays only through @given's own wrapper; a state machine run by
-        # run_state_machine_as_test has none, so it gets the rerun command instead.
-        if case.reproduce and report_dir and hasattr(getattr(item, "obj", None), "hypothesis"):
+        # A stored blob replays through @given's own wrapper, or through the state machine
+        # a test runs (run_state_machine_as_test takes @reproduce_failure from its class).
+        replayable = hasattr(getattr(item, "obj", None), "hypothesis") or _state_machines(item)
+        if case.reproduce and report_dir and replayable:
             return replay_command(report_dir, item.nodeid)
         base = self.config.getoption("--csr-replay") or f"{cli_command()} run"
         seed = self.config.getoption("--csr-seed")
@@ -664,6 +672,25 @@ def _strip_advice(report: pytest.TestReport) -> None:
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None and hasattr(crash, "message"):
         crash.message = BLOB_ADVICE.sub("", crash.message)
+
+
+def _state_machines(item: pytest.Item) -> list[Any]:
+    """The RuleBasedStateMachine classes of the item's module that its function names.
+
+    A stateful property is a plain function calling ``run_state_machine_as_test(Machine)``;
+    the machine, not the function, is where Hypothesis looks for ``@reproduce_failure``.
+    """
+    import inspect
+
+    from hypothesis.stateful import RuleBasedStateMachine
+
+    fn = getattr(item, "obj", None)
+    module = getattr(item, "module", None)
+    code = getattr(inspect.unwrap(fn) if callable(fn) else None, "__code__", None)
+    if module is None or code is None:
+        return []
+    found = (getattr(module, name, None) for name in code.co_names)
+    return [m for m in found if isinstance(m, type) and issubclass(m, RuleBasedStateMachine)]
 
 
 def load_reproductions(path: str) -> dict[str, tuple[str, bytes]]:

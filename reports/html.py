@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from reports.concerns import CONCERNS, concern_of
 from reports.model import CaseResult, RunResult
 from reports.summary import rule_checkers, rule_outcomes, skip_reasons, verdict
+from reports.timeline import legend, to_svg
 
 _COLOURS = {
     "passed": "#1a7f37",
@@ -53,6 +55,10 @@ th{background:#eaeef2}
 ui-monospace,monospace}
 .rule.pale{color:#1f2328}
 .legend .pill{margin-right:6px}
+.tlwrap{overflow-x:auto;background:#fff;border:1px solid #d0d7de;border-radius:6px;
+padding:6px}
+svg.timeline{display:block;max-width:100%;height:auto}
+.tl-legend{font-size:12px;color:#57606a}.tl-legend svg{vertical-align:middle}
 """
 
 
@@ -76,6 +82,8 @@ def _failure(case: CaseResult) -> str:
         parts.append(f"<div>Rules: <code>{escape(', '.join(case.rules))}</code></div>")
     if case.replay:
         parts.append(f"<div>Replay: <code>{escape(case.replay)}</code></div>")
+    if case.watch_history:
+        parts.append(_timeline(case.watch_history))
     if case.transcript:
         parts.append(
             "<details open><summary>HTTP transcript of the failing example</summary>"
@@ -88,6 +96,24 @@ def _failure(case: CaseResult) -> str:
         )
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _timeline(record: dict[str, Any]) -> str:
+    """A watch failure's writes and events as a picture, with the broken guarantees."""
+    svg = to_svg(record)
+    if not svg:
+        return ""
+    broken = [b for b in record.get("broken") or [] if isinstance(b, dict)]
+    items = "".join(
+        f"<li><strong>{escape(str(b.get('guarantee', '')))}</strong> "
+        f"({escape(str(b.get('watcher', '')))}): {escape(str(b.get('message', '')))}</li>"
+        for b in broken
+    )
+    return (
+        '<details open class="watch-timeline"><summary>Watch timeline: writes and the '
+        "events each watcher received, and where a guarantee broke</summary>"
+        f'<div class="tlwrap">{svg}</div>{legend()}<ul>{items}</ul></details>'
+    )
 
 
 def _matrix(result: RunResult, all_rules: Mapping[str, str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
 
@@ -24,6 +25,9 @@ class CaseResult:
     replay: str = ""  # one command that replays this failure
     concern: str = ""  # the JUnit testsuite it belongs to (reports.concerns.CONCERNS)
     reproduce: dict[str, str] | None = None  # Hypothesis version and blob of the failure
+    watch_history: dict[str, Any] | None = None
+    """A watch failure's writes, events and broken guarantees, as
+    ``conformance.history.to_record`` gives them; report.html draws it as a timeline."""
 
 
 @dataclass

@@ -193,6 +193,7 @@ def to_json(result: RunResult, all_rules: Mapping[str, str]) -> str:
                     "message": c.message,
                     "replay": c.replay,
                     "reproduce": c.reproduce,
+                    "watch_history": c.watch_history,
                     "details": c.details,
                     "transcript": c.transcript,
                 }
@@ -224,6 +225,7 @@ def from_json(text: str) -> RunResult:
             replay=str(c.get("replay", "")),
             concern=str(c.get("concern", "")),
             reproduce=c.get("reproduce"),
+            watch_history=c.get("watch_history") or None,  # absent before the timeline
         )
         for c in data["cases"]
     ]

@@ -81,6 +81,54 @@ def test_every_failure_replays_with_its_printed_command(failed_report: Path) -> 
     assert (failed_report / "results.json").read_bytes() == before
 
 
+def _csr_requests(transcript: str) -> list[str]:
+    """The CSR requests of a transcript, in order, with the run's random labels left out."""
+    lines = [ln for ln in transcript.splitlines() if ln.startswith(">>> ")]
+    return [
+        re.sub(r"\b[0-9a-f]{6}\b", "RUN", re.sub(r"example=[0-9a-f]{6}-\d+", "example=X", ln))
+        for ln in lines
+        if "/certificatesigningrequests" in ln
+    ]
+
+
+def test_a_stateful_failure_replays_the_same_steps(tmp_path: Path) -> None:
+    """A RuleBasedStateMachine failure replays its stored example, not a fresh search.
+
+    Hypothesis takes ``@reproduce_failure`` for a state machine from the machine class,
+    so the replay must reach the class the property runs; the proof is that the replay
+    sends the same CSR requests, step for step, and fails on the same one.
+    """
+    report = tmp_path / "r"
+    proc = _cli(
+        "run",
+        "--fault",
+        "approve-without-verb",
+        "-k",
+        "test_update_histories_follow_kube_apiserver",
+        "--examples",
+        "5",
+        "--report-dir",
+        str(report),
+    )
+    assert proc.returncode == 1, proc.stderr + proc.stdout[-2000:]
+    (case,) = [c for c in _results(report)["cases"] if c["outcome"] == "failed"]
+    assert case["reproduce"] and case["reproduce"]["blob"]
+    assert "Failing test case: <state machine>" in case["details"]
+    command = shlex.split(case["replay"])
+    assert command[:4] == [sys.executable, "-m", "conformance.cli", "replay"], command
+    again = tmp_path / "again"
+    proc = subprocess.run(
+        [*command, "--report-dir", str(again)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1, proc.stderr + proc.stdout[-2000:]
+    verdict = re.search(r"^-- FAILS AGAIN: (.*)$", proc.stdout, re.M)
+    assert verdict is not None, proc.stdout[-2000:]
+    assert _stable(verdict.group(1)) == _stable(case["message"])
+    (replayed,) = _results(again)["cases"]
+    sent, resent = _csr_requests(case["transcript"]), _csr_requests(replayed["transcript"])
+    assert sent and resent == sent, "\n".join(resent)
+
+
 def test_last_failed_reruns_only_the_failures(failed_report: Path, tmp_path: Path) -> None:
     proc = _cli(
         "run",

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from conformance import checks
 from conformance.client import Response
 from conformance.client.watch import WatchEvent, open_watch
-from conformance.history import Watcher, bookmarkable, rv_of
+from conformance.history import History, Watcher, bookmarkable, guarantee_failure, rv_of
 from conformance.identities import ADMIN
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
@@ -284,7 +284,8 @@ def test_bookmarks_never_go_back_and_carry_only_a_resource_version(
     )
     broken = bookmarkable(watcher, player.history)
     if broken is not None:
-        raise AssertionError(str(broken))
+        drawn = History(changes=player.history.changes, watchers=[watcher])
+        raise guarantee_failure(drawn, [broken], str(broken))
 
 
 @functools.cache

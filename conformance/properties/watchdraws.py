@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 
 from conformance.client import Client, Response, csr_path
 from conformance.client.watch import WatchStream, open_watch
-from conformance.history import Change, History, Watcher, check_history, render, rv_of
+from conformance.history import (
+    Change,
+    History,
+    Watcher,
+    check_history,
+    guarantee_failure,
+    render,
+    rv_of,
+)
 from conformance.session import EXAMPLE_LABEL, Session
 from conformance.spec import listing
 from conformance.spec.selectors import parse_list_selectors
@@ -307,4 +315,5 @@ class Player:
         """Every watch guarantee over the recorded history; the failure shows the history."""
         violations = check_history(self.history)
         if violations:
-            raise AssertionError(render(self.history, violations))
+            # The message is the rendered history; the report also draws it as a timeline.
+            raise guarantee_failure(self.history, violations, render(self.history, violations))
