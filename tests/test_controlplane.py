@@ -22,13 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pems
 import pytest
 import urllib3
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conformance.identities import ADMIN, APPROVER, ROLES, SCOPED_SIGNER, SIGNER, USER
 from conformance.targets.controlplane import (
@@ -109,13 +108,8 @@ def clients(plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> di
 def _csr(
     signer: str, cn: str = "csrc-test", usages: tuple[str, ...] = ("client auth",), name: str = ""
 ) -> tuple[dict[str, Any], ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    req = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-        .sign(key, hashes.SHA256())
-    )
-    pem = req.public_bytes(serialization.Encoding.PEM)
+    key = pems.ec_key()
+    pem = pems.request_pem(cn, key)
     meta = {"name": name} if name else {"generateName": "csrc-cp-test-"}
     return {
         "apiVersion": "certificates.k8s.io/v1",

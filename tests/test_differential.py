@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pems
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -44,33 +45,15 @@ def _materials() -> dict[str, bytes]:
 
     eck = ec.generate_private_key(ec.SECP256R1())
     ec_pem = csr_pem(eck)
-    der = bytearray(x509.load_pem_x509_csr(ec_pem).public_bytes(serialization.Encoding.DER))
-    der[-3] ^= 0x01  # inside the signature
-    badsig = (
-        b"-----BEGIN CERTIFICATE REQUEST-----\n"
-        + base64.encodebytes(bytes(der))
-        + b"-----END CERTIFICATE REQUEST-----\n"
-    )
-    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "diff")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(eck.public_key())
-        .serial_number(7)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(eck, hashes.SHA256())
-    )
+    cert = pems.cert_pem("diff", serial=7, start=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
     return {
         "ec": ec_pem,
         "rsa": csr_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         "ed25519": csr_pem(ed25519.Ed25519PrivateKey.generate(), algo=None),
         "junk": b"leading text\n" + ec_pem + b"trailing\n" + ec_pem,
-        "badsig": badsig,
-        "certificate": cert.public_bytes(serialization.Encoding.PEM),
-        "certificate2": cert.public_bytes(serialization.Encoding.PEM) * 2,
+        "badsig": pems.tampered(ec_pem, -3),  # inside the signature
+        "certificate": cert,
+        "certificate2": cert * 2,
         "masters": csr_pem(eck, org="system:masters"),
     }
 

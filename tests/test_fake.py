@@ -20,13 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pems
 import pytest
 import urllib3
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conformance.identities import ADMIN, APPROVER, ROLES, SIGNER, USER
 from conformance.spec.rules import RULES
@@ -44,17 +41,8 @@ TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
 
 def csr_pem(cn: str = "fake-test", *, tamper: bool = False) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-        .sign(key, hashes.SHA256())
-    )
-    der = bytearray(csr.public_bytes(serialization.Encoding.DER))
-    if tamper:
-        der[-1] ^= 0x01  # last byte of the ECDSA signature: still DER, no longer valid
-    b64 = base64.encodebytes(bytes(der)).decode("ascii")
-    return f"-----BEGIN CERTIFICATE REQUEST-----\n{b64}-----END CERTIFICATE REQUEST-----\n".encode()
+    pem = pems.request_pem(cn)
+    return pems.tampered(pem) if tamper else pem
 
 
 _REQUEST = base64.b64encode(csr_pem()).decode("ascii")

@@ -11,21 +11,16 @@ Expected values were checked against kube-apiserver v1.37.2 while the fake was w
 
 from __future__ import annotations
 
-import base64
-import datetime
 import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import pems
 import pytest
 import urllib3
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conformance.identities import ADMIN, APPROVER, ROLES, SCOPED_SIGNER, SIGNER, USER
 from conformance.properties.permissions import authorizer_for as expected_authorizer_for
@@ -51,39 +46,9 @@ CSR_RESOURCE = "certificatesigningrequests"
 # ---------------------------------------------------------------------------
 
 
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _request_b64() -> str:
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "update-test")]))
-        .sign(_key(), hashes.SHA256())
-    )
-    return base64.b64encode(csr.public_bytes(serialization.Encoding.PEM)).decode()
-
-
-def _cert_b64(cn: str = "issued") -> str:
-    key = _key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
-
-
-REQUEST = _request_b64()
-CERT = _cert_b64("one")
-CERT2 = _cert_b64("two")
+REQUEST = pems.request_b64("update-test")
+CERT = pems.cert_b64("one")
+CERT2 = pems.cert_b64("two")
 
 
 def csr_body(name: str, signer: str = SCOPED_SIGNER, **meta: Any) -> dict[str, Any]:

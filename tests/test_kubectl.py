@@ -15,8 +15,6 @@ kubectl is looked up in ``$KUBEBUILDER_ASSETS``, the build cache
 
 from __future__ import annotations
 
-import base64
-import datetime
 import json
 import os
 import shutil
@@ -26,12 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pems
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conformance.identities import SCOPED_SIGNER
 from conformance.targets.controlplane import ControlPlane, MissingAssets, find_assets
@@ -69,39 +64,9 @@ ASSETS, WHY_NO_ASSETS = _assets()
 # ---------------------------------------------------------------------------
 
 
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _request(cn: str) -> str:
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-        .sign(_key(), hashes.SHA256())
-    )
-    return base64.b64encode(csr.public_bytes(serialization.Encoding.PEM)).decode()
-
-
-def _certificate() -> str:
-    key = _key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubectl-test")])
-    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
-
-
-REQUESTS = {n: _request(n) for n in ("kc-main", "kc-csa", "kc-ssa", "kc-other")}
+REQUESTS = {n: pems.request_b64(n) for n in ("kc-main", "kc-csa", "kc-ssa", "kc-other")}
 OTHER_SIGNER = "other.example.com/unscoped"
-CERT = _certificate()
+CERT = pems.cert_b64("kubectl-test", serial=7)
 
 
 def manifest(name: str, labels: dict[str, str], **spec: Any) -> dict[str, Any]:

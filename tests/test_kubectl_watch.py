@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pems
 import pytest
-from test_kubectl import ASSETS, KUBECTL, WHY_NO_ASSETS, Kubectl, _request
+from test_kubectl import ASSETS, KUBECTL, WHY_NO_ASSETS, Kubectl
 
 from conformance.identities import SCOPED_SIGNER
 from conformance.targets.controlplane import ControlPlane
@@ -34,7 +35,11 @@ def manifest(name: str, labels: dict[str, str]) -> dict[str, Any]:
         "apiVersion": "certificates.k8s.io/v1",
         "kind": "CertificateSigningRequest",
         "metadata": {"name": name, "labels": labels},
-        "spec": {"request": _request(name), "signerName": SCOPED_SIGNER, "usages": ["client auth"]},
+        "spec": {
+            "request": pems.request_b64(name),
+            "signerName": SCOPED_SIGNER,
+            "usages": ["client auth"],
+        },
     }
 
 

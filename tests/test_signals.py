@@ -20,10 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pems
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from conformance.client import Client, Connection, Transcript
 from conformance.runstop import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_TERMINATED
@@ -31,18 +29,6 @@ from conformance.runstop import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_TERMINATED
 CLI = [sys.executable, "-m", "conformance.cli"]
 RUN_LABEL = "csr-conformance.io/run"
 LONG_PROPERTY = "test_update_histories_follow_kube_apiserver"
-
-
-def _csr_pem() -> str:
-    import base64
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    req = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "foreign")]))
-        .sign(key, hashes.SHA256())
-    )
-    return base64.b64encode(req.public_bytes(serialization.Encoding.PEM)).decode()
 
 
 class Served:
@@ -60,7 +46,7 @@ class Served:
             "kind": "CertificateSigningRequest",
             "metadata": {"name": name, "labels": labels},
             "spec": {
-                "request": _csr_pem(),
+                "request": pems.request_b64("foreign"),
                 "signerName": "foreign.example.com/x",
                 "usages": ["digital signature"],
             },

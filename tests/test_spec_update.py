@@ -7,7 +7,6 @@ last test replays a generated corpus against a real server when the binaries exi
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import random
@@ -15,11 +14,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
+import pems
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conformance.spec import fielderrors as fe
 from conformance.spec import status as st
@@ -61,30 +57,12 @@ APPLY = "application/apply-patch+yaml"
 
 @cache
 def request_b64() -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")])
-    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
-    return base64.b64encode(csr.public_bytes(serialization.Encoding.PEM)).decode()
+    return pems.request_b64("t")
 
 
 @cache
 def cert_b64() -> str:
-    import datetime
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "c")])
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode()
+    return pems.cert_b64("c")
 
 
 def stored_csr(
