@@ -27,14 +27,17 @@ from conformance.targets.fake.store import Obj, StaleWrite
 from conformance.wire.protobuf import ProtobufError, go_normalize
 
 
-def _go_form(obj: Mapping[str, Any]) -> Obj:
+def go_form(obj: Mapping[str, Any]) -> Obj:
+    """``obj`` as the server's Go types render it (field order, omitted zero values); a
+    document the protobuf schema cannot carry is kept as it is."""
     try:
         return go_normalize(obj)
     except ProtobufError:
         return copy.deepcopy(dict(obj))
 
 
-def _user_info(principal: Principal) -> UserInfo:
+def user_info(principal: Principal) -> UserInfo:
+    """The caller as the oracle's create and update pipelines take it."""
     return UserInfo(
         username=principal.username,
         uid=principal.uid,
@@ -63,7 +66,7 @@ def update_status(
         json.dumps(body).encode(),
         "application/json",
         {},
-        _user_info(principal),
+        user_info(principal),
         authorizer_for(principal),
         stored=stored,
         now=state.now(),
@@ -75,7 +78,7 @@ def update_status(
         return decision.code, decision.body
     if decision.noop:
         return 200, stored
-    candidate = _go_form(decision.body)
+    candidate = go_form(decision.body)
     candidate["metadata"].pop("resourceVersion", None)
     try:
         return 200, state.store.update(

@@ -15,8 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from conformance.spec import status as st
-from conformance.spec.create import MAX_GENERATE_NAME_ATTEMPTS, UserInfo, decide_create
-from conformance.targets.fake.authn import Principal
+from conformance.spec.create import MAX_GENERATE_NAME_ATTEMPTS, decide_create
 from conformance.targets.fake.bodies import as_json
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.handlers.create_faults import (
@@ -27,16 +26,8 @@ from conformance.targets.fake.handlers.create_faults import (
 )
 from conformance.targets.fake.managed_fields import manager_name, stamp_create
 from conformance.targets.fake.objects import go_order_metadata, with_type_meta
+from conformance.targets.fake.registry import user_info
 from conformance.targets.fake.wire import respond
-
-
-def user_info(principal: Principal) -> UserInfo:
-    return UserInfo(
-        username=principal.username,
-        uid=principal.uid,
-        groups=list(principal.groups),
-        extra={k: list(v) for k, v in principal.extra.items()},
-    )
 
 
 async def create(call: Call) -> web.Response:

@@ -37,7 +37,6 @@ from conformance.spec.update_strategy import Endpoint, same_storage
 from conformance.targets.fake.authz import authorizer_for
 from conformance.targets.fake.bodies import apply_body_with_string_timestamps, as_json
 from conformance.targets.fake.context import Call
-from conformance.targets.fake.handlers.create import user_info
 from conformance.targets.fake.handlers.update_faults import (
     BentUpdate,
     bend_authorizer,
@@ -47,21 +46,12 @@ from conformance.targets.fake.handlers.update_faults import (
     keeps_noop,
 )
 from conformance.targets.fake.objects import go_order_metadata, with_type_meta
+from conformance.targets.fake.registry import go_form, user_info
 from conformance.targets.fake.store import Obj, StaleWrite
 from conformance.targets.fake.wire import respond
-from conformance.wire.protobuf import ProtobufError, go_normalize
 
 _ATTEMPTS: Final = 5
 """Decisions taken before giving up on a store that keeps changing underneath."""
-
-
-def _go_form(obj: Mapping[str, Any]) -> Obj:
-    """``obj`` as the server's Go types render it (field order, omitted zero values); a
-    document the protobuf schema cannot carry is kept as it is."""
-    try:
-        return go_normalize(obj)
-    except ProtobufError:
-        return copy.deepcopy(dict(obj))
 
 
 def _query(call: Call) -> dict[str, list[str]]:
@@ -135,7 +125,7 @@ def _commit(
     store = call.state.store
     warnings = decision.warnings
     if decision.code == 201:
-        created = _go_form(decision.body)
+        created = go_form(decision.body)
         _keep_empty_certificate(created, decision.object)
         if decision.persist:
             created = store.create(created)
@@ -146,12 +136,12 @@ def _commit(
     if decision.deletes:
         if decision.persist:
             store.delete(name, expected_rv=stored_rv)
-        gone = _go_form(decision.body)
+        gone = go_form(decision.body)
         return respond(call.request, 200, with_type_meta(gone), warning_headers=warnings)
 
     # The object to store, in the form the wire shows (response_object), without the
     # resourceVersion storage assigns, keeping an empty-but-set certificate.
-    candidate = _go_form(decision.body)
+    candidate = go_form(decision.body)
     candidate["metadata"].pop("resourceVersion", None)
     edited = bend_candidate(
         candidate,
@@ -164,7 +154,7 @@ def _commit(
         faults=call.faults,
     )
     if edited:
-        candidate = _go_form(candidate)
+        candidate = go_form(candidate)
     _keep_empty_certificate(candidate, bent.stored if decision.noop else decision.object)
     noop = decision.noop
     if edited or bent.stored != stored:

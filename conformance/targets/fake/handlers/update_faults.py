@@ -46,9 +46,9 @@ from conformance.spec.update_admission import Authorizer
 from conformance.spec.update_strategy import Endpoint, prepare_update, validate_update
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.faults import ActiveFaults
-from conformance.targets.fake.handlers.create import user_info
 from conformance.targets.fake.managed_fields import manager_name, stamp_create
 from conformance.targets.fake.objects import with_type_meta
+from conformance.targets.fake.registry import user_info
 from conformance.targets.fake.wire import respond
 
 APPROVED: Final = "Approved"
