@@ -13,16 +13,9 @@ from conformance.client import Response
 from conformance.identities import ADMIN
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
+from conformance.properties.writes import create
 from conformance.spec import status
 from strategies.csr import valid_csr
-
-
-def _create(csr: dict[str, Any], ex: str) -> dict[str, Any]:
-    session = current_session()
-    resp = session.client(ADMIN).create(session.stamp(csr, ex))
-    checks.status_code(resp, 201)
-    obj: dict[str, Any] = resp.obj()
-    return obj
 
 
 def _relabel(obj: dict[str, Any], key: str, value: str, rv: str | None) -> dict[str, Any]:
@@ -48,7 +41,7 @@ def test_stale_resource_version_conflicts_and_changes_nothing(
     session = current_session()
     admin = session.client(ADMIN)
     with session.example() as ex:
-        obj = _create(csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         seen = {obj["metadata"]["resourceVersion"]}
         current = obj
@@ -96,7 +89,7 @@ def test_of_racing_writers_with_one_resource_version_exactly_one_wins(
     session = current_session()
     admin = session.client(ADMIN)
     with session.example() as ex:
-        obj = _create(csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         rv = obj["metadata"]["resourceVersion"]
         results: dict[int, Response] = {}

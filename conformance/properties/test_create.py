@@ -14,6 +14,7 @@ from conformance.identities import ADMIN
 from conformance.properties.expect import judge_create
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
+from conformance.properties.writes import post
 from strategies.csr import (
     INVALID_CSR_RULES,
     InvalidCSR,
@@ -26,16 +27,10 @@ from strategies.pem import tolerated_requests
 _NO_QUERY: dict[str, list[str]] = {}
 
 
-def _send(obj: dict[str, Any], query: dict[str, list[str]] | None = None, role: str = ADMIN) -> Any:
-    session = current_session()
+def _send(obj: dict[str, Any], query: dict[str, list[str]] | None = None) -> Any:
+    """POST ``obj`` as JSON; the bytes sent (the oracle judges them) and the answer."""
     body = json.dumps(obj).encode()
-    resp = session.client(role).request(
-        "POST",
-        "/apis/certificates.k8s.io/v1/certificatesigningrequests",
-        query=[(k, v) for k, vs in (query or {}).items() for v in vs],
-        data=body,
-    )
-    return body, resp
+    return body, post(current_session(), body, query)
 
 
 def _rejected_and_absent(obj: dict[str, Any], resp: Any) -> None:

@@ -19,6 +19,7 @@ from conformance.identities import ADMIN
 from conformance.properties.expect import judge_create
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
+from conformance.properties.writes import post
 from strategies.csr import valid_csr
 from strategies.focused import (
     KEY_FAMILIES,
@@ -33,9 +34,7 @@ def _create_and_judge(csr: dict[str, Any], ex: str) -> dict[str, Any]:
     session = current_session()
     obj = session.stamp(csr, ex)
     body = json.dumps(obj).encode()
-    resp = session.client(ADMIN).request(
-        "POST", "/apis/certificates.k8s.io/v1/certificatesigningrequests", data=body
-    )
+    resp = post(session, body)
     judge_create(session, resp, body, {}, ADMIN)
     return obj
 

@@ -18,25 +18,9 @@ from conformance.identities import ADMIN
 from conformance.properties.expect import judge_create
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
+from conformance.properties.writes import post
 from strategies.csr import valid_csr
 from strategies.pem import csr_pems, subjects
-
-CSR_COLLECTION = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
-
-
-def _post(body: bytes, query: dict[str, list[str]], content_type: str = "application/json") -> Any:
-    return (
-        current_session()
-        .client(ADMIN)
-        .request(
-            "POST",
-            CSR_COLLECTION,
-            query=[(k, v) for k, vs in query.items() for v in vs],
-            data=body,
-            content_type=content_type,
-        )
-    )
-
 
 bad_option_values = st.one_of(
     st.fixed_dictionaries({"dryRun": st.sampled_from([["all"], ["None"], ["All", "x"], [""]])}),
@@ -56,7 +40,7 @@ def test_bad_create_options_are_rejected_before_the_body_is_read(
     session = current_session()
     with session.example() as ex:
         body = json.dumps(session.stamp(csr, ex)).encode()
-        resp = _post(body, query)
+        resp = post(session, body, query)
         judge_create(session, resp, body, query, ADMIN)
 
 
@@ -98,7 +82,7 @@ def test_unknown_fields_follow_field_validation(
         if dry:
             query["dryRun"] = ["All"]
         body = json.dumps(obj).encode()
-        resp = _post(body, query)
+        resp = post(session, body, query)
         judge_create(session, resp, body, query, ADMIN)
 
 
@@ -157,7 +141,7 @@ def test_undecodable_bodies_get_400(csr: dict[str, Any], how: str) -> None:
     session = current_session()
     with session.example() as ex:
         body = _mangle(session.stamp(csr, ex), how)
-        resp = _post(body, {})
+        resp = post(session, body, {})
         judge_create(session, resp, body, {}, ADMIN)
 
 
@@ -177,7 +161,7 @@ def test_resource_version_on_create(csr: dict[str, Any], rv: str) -> None:
         obj = session.stamp(csr, ex)
         obj["metadata"]["resourceVersion"] = rv
         body = json.dumps(obj).encode()
-        resp = _post(body, {})
+        resp = post(session, body, {})
         judge_create(session, resp, body, {}, ADMIN)
 
 
@@ -204,5 +188,5 @@ def test_system_masters_is_refused_only_for_the_apiserver_client_signer(
         obj["spec"]["request"] = base64.b64encode(pem).decode()
         obj["spec"]["signerName"] = signer
         body = json.dumps(obj).encode()
-        resp = _post(body, {})
+        resp = post(session, body, {})
         judge_create(session, resp, body, {}, ADMIN)

@@ -13,18 +13,11 @@ from conformance.identities import ADMIN, USER
 from conformance.properties.draws import distinct_csrs
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
+from conformance.properties.writes import create
 from conformance.session import EXAMPLE_LABEL, RUN_LABEL
 from conformance.spec import delete as spec_delete
 from conformance.spec import status
 from strategies.csr import valid_csr
-
-
-def _create(csr: dict[str, Any], ex: str) -> dict[str, Any]:
-    session = current_session()
-    resp = session.client(ADMIN).create(session.stamp(csr, ex))
-    checks.status_code(resp, 201)
-    obj: dict[str, Any] = resp.obj()
-    return obj
 
 
 def _gone(name: str) -> None:
@@ -39,7 +32,7 @@ def test_delete_answers_with_a_success_status_then_404s(csr: dict[str, Any]) -> 
     """DELETE returns a Success Status naming the object; later GET and DELETE are 404."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(csr, ex)
+        obj = create(session, csr, ex)
         name, uid = obj["metadata"]["name"], obj["metadata"]["uid"]
         resp = session.client(ADMIN).delete(name)
         checks.status_code(resp, 200)
@@ -63,7 +56,7 @@ def test_delete_with_a_failed_precondition_conflicts_and_keeps_the_object(
     """A UID or resourceVersion precondition that does not match gives 409; nothing is deleted."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         wrong = "00000000-0000-0000-0000-000000000001" if which == "uid" else "1"
         resp = session.client(ADMIN).delete(
@@ -93,7 +86,7 @@ def test_dry_run_delete_keeps_the_object(csr: dict[str, Any]) -> None:
     """dryRun=All answers like a delete and deletes nothing."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         resp = session.client(ADMIN).delete(name, query={"dryRun": "All"})
         checks.status_code(resp, 200)
@@ -125,14 +118,14 @@ def test_deletecollection_deletes_exactly_the_selected_objects(
     with session.example() as ex:
         keep_ex = session.new_example_label()
         cut = split % (len(csrs) + 1)
-        doomed = [_create(c, ex) for c in csrs[:cut]]
-        kept = [_create(c, keep_ex) for c in csrs[cut:]]
+        doomed = [create(session, c, ex) for c in csrs[:cut]]
+        kept = [create(session, c, keep_ex) for c in csrs[cut:]]
         signer = (doomed or kept)[0]["spec"]["signerName"]
         elsewhere = _renamed(decoy, "other-", signer)
-        kept.append(_create(elsewhere, keep_ex))
+        kept.append(create(session, elsewhere, keep_ex))
         selectors = {"labelSelector": f"{RUN_LABEL}={session.run_id},{EXAMPLE_LABEL}={ex}"}
         if by_signer:
-            kept.append(_create(_renamed(decoy, "decoy-", _DECOY_SIGNER), ex))
+            kept.append(create(session, _renamed(decoy, "decoy-", _DECOY_SIGNER), ex))
             selectors["fieldSelector"] = f"spec.signerName={signer}"
             spared = [o for o in doomed if o["spec"]["signerName"] != signer]
             doomed = [o for o in doomed if o["spec"]["signerName"] == signer]
@@ -199,7 +192,7 @@ def test_delete_options_are_judged_before_anything_is_deleted(
     for an object that decodes fine). Otherwise the delete is an ordinary one."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"] if exists else session.prefix + "missing-" + ex
         body = dict(options)
         if precondition and exists:

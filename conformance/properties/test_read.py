@@ -16,6 +16,7 @@ from conformance.identities import ADMIN
 from conformance.properties.draws import distinct_csrs
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
+from conformance.properties.writes import create
 from conformance.session import EXAMPLE_LABEL
 from conformance.spec import status
 from conformance.spec.selectors import parse_list_selectors
@@ -33,12 +34,7 @@ def _as_item(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _create_all(csrs: list[dict[str, Any]], ex: str) -> list[dict[str, Any]]:
     session = current_session()
-    created = []
-    for csr in csrs:
-        resp = session.client(ADMIN).create(session.stamp(csr, ex))
-        checks.status_code(resp, 201)
-        created.append(resp.obj())
-    return created
+    return [create(session, csr, ex) for csr in csrs]
 
 
 @given(name=object_names())

@@ -19,21 +19,13 @@ from conformance.identities import ADMIN, APPROVER, SCOPED_SIGNER, SIGNER, USER
 from conformance.properties.expect import judge_update
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session, need_any_role
+from conformance.properties.writes import create, send
 from conformance.session import Session
 from strategies.csr import valid_csr
 from strategies.names import custom_signer_names
 from strategies.updates import CUSTOM_TYPES, certificate_values, spec_edits
 
 _ZERO_TIMES = {"lastUpdateTime": None, "lastTransitionTime": None}
-
-
-def _create(session: Session, csr: dict[str, Any], ex: str, signer: str | None = None) -> Any:
-    obj = session.stamp(csr, ex)
-    if signer:
-        obj["spec"]["signerName"] = signer
-    resp = session.client(ADMIN).create(obj)
-    checks.status_code(resp, 201)
-    return resp.obj()
 
 
 def _write(
@@ -46,25 +38,14 @@ def _write(
     content_type: str = "application/json",
 ) -> Any:
     """Send one write and judge it against the oracle; returns the response."""
-    stored = session.client(ADMIN).get(name).obj()
-    body = json.dumps(value).encode()
-    resp = session.client(role).request(
-        method,
-        csr_path(name, None if endpoint == "main" else endpoint),
-        data=body,
-        content_type=content_type,
-    )
-    judge_update(
+    resp, _decision = send(
         session,
-        resp,
+        role=role,
         endpoint=endpoint,
         method=method,
         name=name,
-        body=body,
+        body=json.dumps(value).encode(),
         content_type=content_type,
-        query={},
-        role=role,
-        stored=stored,
     )
     return resp
 
@@ -89,7 +70,7 @@ def test_condition_timestamps_are_filled_and_carried_over(
     a zero lastTransitionTime keeps the old one; client-sent times are kept verbatim."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         cond = {"type": ctype, "status": "True", "reason": reason, **_ZERO_TIMES}
         first = _write(session, ADMIN, "approval", "PUT", name, _with_conditions(obj, [cond]))
@@ -122,7 +103,7 @@ def test_merge_and_strategic_patches_replace_the_condition_list(
     condition disappears; a Failed condition cannot be dropped that way (422)."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         first = _write(
             session,
@@ -159,7 +140,7 @@ def test_only_permitted_identities_approve(csr: dict[str, Any], own: bool, other
     need_any_role(session, USER, APPROVER)
     with session.example() as ex:
         signer = SCOPED_SIGNER if own or other == SCOPED_SIGNER else other
-        obj = _create(session, csr, ex, signer)
+        obj = create(session, csr, ex, signer)
         name = obj["metadata"]["name"]
         approve = _with_conditions(obj, [{"type": "Approved", "status": "True"}])
         for role in (USER, APPROVER):
@@ -182,7 +163,7 @@ def test_only_permitted_identities_sign(
     session = current_session()
     need_any_role(session, USER, SIGNER)
     with session.example() as ex:
-        obj = _create(session, csr, ex, SCOPED_SIGNER if own else None)
+        obj = create(session, csr, ex, SCOPED_SIGNER if own else None)
         name = obj["metadata"]["name"]
         body = dict(obj)
         body["metadata"] = {**obj["metadata"], "annotations": {"signed-by": "test"}}
@@ -211,7 +192,7 @@ def test_unsupported_patch_types_get_415(csr: dict[str, Any], ctype: str, endpoi
     """PATCH with a Content-Type that is not a patch type is 415 UnsupportedMediaType."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         _write(session, ADMIN, endpoint, "PATCH", obj["metadata"]["name"], {}, ctype)
 
 
@@ -223,7 +204,7 @@ def test_protobuf_and_json_show_the_same_object(csr: dict[str, Any]) -> None:
 
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         client: Client = session.client(ADMIN)
         name = obj["metadata"]["name"]
         as_json = client.get(name)
@@ -249,7 +230,7 @@ def test_put_to_the_wrong_object_is_refused(csr: dict[str, Any], endpoint: str, 
     uid is a 409 precondition failure. Nothing is stored in any case."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         body = {
             **obj,
@@ -311,7 +292,7 @@ def test_patches_never_change_spec(csr: dict[str, Any], edit: dict[str, Any], ki
     """A patch of spec fields on the main resource is answered 200 and changes nothing."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         _write(
             session,
@@ -341,7 +322,7 @@ def test_approved_and_denied_never_coexist(
     the first condition (both present: 422) or drops it (removal: 422)."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         done = _write(
             session,
@@ -382,7 +363,7 @@ def test_a_certificate_is_set_once(csr: dict[str, Any], first: str, second: str,
     """The first valid certificate sticks; any later different value is a 422."""
     session = current_session()
     with session.example() as ex:
-        obj = _create(session, csr, ex)
+        obj = create(session, csr, ex)
         name = obj["metadata"]["name"]
         body = {**obj, "status": {"certificate": first}}
         body["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}

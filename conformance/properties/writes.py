@@ -1,9 +1,11 @@
-"""Sending one judged write, for the focused update properties.
+"""The writes properties send: creating a CSR, posting a drawn body, one judged update.
 
-Every focused property does the same three things around the request it aims: read the
+Every update property does the same three things around the request it aims: read the
 stored object (the oracle needs it), send the write exactly as drawn (raw bytes, any
 Content-Type, any query), and hand both to :func:`~conformance.properties.expect.judge_update`.
-Keeping that in one place means a focused property states only what it aims at.
+Creates are simpler (make this example's object, or post a body as drawn) but were
+written out again in every module that needed one. Keeping them in one place means a
+property states only what it aims at.
 """
 
 from __future__ import annotations
@@ -30,12 +32,36 @@ CONTENT_TYPES: dict[str, str] = {
 """Content-Type of each encoding a focused property draws."""
 
 
-def create(session: Session, csr: dict[str, Any], example: str) -> dict[str, Any]:
-    """Create ``csr`` as this run's object of ``example``; the created object."""
-    resp = session.client(ADMIN).create(session.stamp(csr, example))
+def create(
+    session: Session, csr: dict[str, Any], example: str, signer: str | None = None
+) -> dict[str, Any]:
+    """Create ``csr`` (for ``signer`` if given) as this run's object of ``example``, as the
+    admin; the created object."""
+    obj = session.stamp(csr, example)
+    if signer:
+        obj["spec"]["signerName"] = signer
+    resp = session.client(ADMIN).create(obj)
     checks.status_code(resp, 201)
-    obj: dict[str, Any] = resp.obj()
-    return obj
+    created: dict[str, Any] = resp.obj()
+    return created
+
+
+def post(
+    session: Session,
+    body: bytes,
+    query: Mapping[str, Sequence[str]] | None = None,
+    *,
+    role: str = ADMIN,
+    content_type: str = "application/json",
+) -> Response:
+    """POST ``body`` to the CSR collection byte for byte, with ``query`` as drawn."""
+    return session.client(role).request(
+        "POST",
+        csr_path(),
+        query=[(k, v) for k, vs in (query or {}).items() for v in vs],
+        data=body,
+        content_type=content_type,
+    )
 
 
 def stored(session: Session, name: str) -> dict[str, Any] | None:
