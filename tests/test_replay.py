@@ -129,6 +129,43 @@ def test_a_stateful_failure_replays_the_same_steps(tmp_path: Path) -> None:
     assert sent and resent == sent, "\n".join(resent)
 
 
+# The wrapper is called directly here, outside a Hypothesis test, where reject() warns.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+def test_a_spent_shrink_budget_fails_a_known_failure_again_without_resending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once the shrink budget is spent, new examples are rejected, but one that already
+    failed gets its failure again (without reaching the server): Hypothesis re-runs known
+    failures while shrinking, and a reject there was reported as FlakyFailure, which left
+    the failure without a blob and so without an exact replay."""
+    from hypothesis.errors import UnsatisfiedAssumption
+
+    from conformance.properties import support
+
+    monkeypatch.setattr(support, "_is_final_replay", lambda: False)
+    support.bind_shrink_budget(support.ShrinkBudget(per_failure=0.0, total=0.0))
+    sent: list[int] = []
+    try:
+        support.set_current_test("t")
+
+        @support.checks("CSR-DEL-STATUS")
+        def prop(x: int) -> None:
+            sent.append(x)
+            raise AssertionError(f"server broke on {x}")
+
+        with pytest.raises(AssertionError, match="on 1") as first:
+            prop(1)
+        with pytest.raises(AssertionError, match="on 1") as again:
+            prop(1)
+        assert again.value is first.value and sent == [1]
+        with pytest.raises(UnsatisfiedAssumption):
+            prop(2)
+        assert sent == [1]
+    finally:
+        support.bind_shrink_budget(None)
+        support.set_current_test("")
+
+
 def test_last_failed_reruns_only_the_failures(failed_report: Path, tmp_path: Path) -> None:
     proc = _cli(
         "run",

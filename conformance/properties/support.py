@@ -72,6 +72,11 @@ class ShrinkBudget:
 
 _BUDGET: list[ShrinkBudget | None] = [None]
 _CUT_SHORT: set[str] = set()
+# The failures of the current property, by the example's arguments: once the budget is
+# spent, Hypothesis may still run an example it already saw fail (the shrinker re-checks
+# its target, and resolves some candidates to a known sequence). Rejecting that one made
+# Hypothesis report FlakyFailure and lose the blob; it gets the same failure instead.
+_KNOWN_FAILURES: dict[str, BaseException] = {}
 
 
 def bind_session(session: Session | None) -> None:
@@ -97,6 +102,7 @@ def current_session() -> Session:
 
 def set_current_test(nodeid: str) -> None:
     _CURRENT_TEST[0] = nodeid
+    _KNOWN_FAILURES.clear()
     budget = _BUDGET[0]
     if budget is not None:
         budget.start_test()
@@ -148,6 +154,14 @@ def _is_final_replay() -> bool:
         return True
 
 
+def _example_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The drawn arguments as text, to know an example seen before ("" if unprintable)."""
+    try:
+        return repr((args, sorted(kwargs.items())))
+    except Exception:
+        return ""
+
+
 def checks(*rule_ids: str) -> Callable[[F], F]:
     """Declare the rules a property checks and give each example its own transcript."""
     from conformance.spec.rules import RULES
@@ -160,10 +174,14 @@ def checks(*rule_ids: str) -> Callable[[F], F]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             budget = _BUDGET[0]
+            key = _example_key(args, kwargs) if budget is not None else ""
             if budget is not None and budget.exhausted() and not _is_final_replay():
                 from hypothesis import reject
 
                 _CUT_SHORT.add(_CURRENT_TEST[0])
+                known = _KNOWN_FAILURES.get(key) if key else None
+                if known is not None:
+                    raise known  # already seen failing: not sent again, not flaky
                 reject()
             session = _SESSION
             if session is not None:
@@ -177,6 +195,8 @@ def checks(*rule_ids: str) -> Callable[[F], F]:
                     _FAILED_TRANSCRIPT[_CURRENT_TEST[0]] = session.transcript.render()
                 if budget is not None and not isinstance(e, _NOT_FAILURES):
                     budget.failed()
+                    if key:
+                        _KNOWN_FAILURES[key] = e
                 raise
 
         wrapper._csr_rules = rule_ids  # type: ignore[attr-defined]
