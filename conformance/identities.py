@@ -9,9 +9,9 @@ control plane's RBAC and the properties all agree without importing each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 ADMIN: Final = "admin"
 """Member of ``system:masters``: creates, reads and cleans up everything the run owns."""
@@ -53,6 +53,22 @@ class StaticUser:
         if "system:authenticated" not in gs:
             gs.append("system:authenticated")
         return gs
+
+
+def user_info_json(
+    username: str, uid: str, groups: Iterable[str], extra: Mapping[str, Iterable[str]]
+) -> dict[str, Any]:
+    """An ``authentication.k8s.io/v1`` UserInfo as Go sends it, empty fields left out
+    (omitempty): what a TokenReview answer and a SelfSubjectReview carry."""
+    info: dict[str, Any] = {"username": username}
+    if uid:
+        info["uid"] = uid
+    group_list = list(groups)
+    if group_list:
+        info["groups"] = group_list
+    if extra:
+        info["extra"] = {key: list(values) for key, values in extra.items()}
+    return info
 
 
 def static_users(token_prefix: str = "csrc") -> dict[str, StaticUser]:

@@ -17,16 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from conformance.targets.certificates import (
-    PrivateKey,
-    cert_pem,
-    common_name,
-    host_names,
-    issue_leaf,
-    key_pem,
-    new_ec_key,
-    self_signed_ca,
-)
+from conformance.targets import certificates
 
 _BACKDATE = dt.timedelta(hours=1)
 _CA_LIFETIME = dt.timedelta(days=3650)
@@ -38,15 +29,15 @@ class KeyPair:
     """A certificate and its key, kept as objects so further certificates can be signed."""
 
     cert: x509.Certificate
-    key: PrivateKey
+    key: certificates.PrivateKey
 
     @property
     def cert_pem(self) -> bytes:
-        return cert_pem(self.cert)
+        return certificates.cert_pem(self.cert)
 
     @property
     def key_pem(self) -> bytes:
-        return key_pem(self.key)
+        return certificates.key_pem(self.key)
 
     def write(self, cert_path: Path, key_path: Path) -> None:
         cert_path.write_bytes(self.cert_pem)
@@ -54,7 +45,7 @@ class KeyPair:
         key_path.write_bytes(self.key_pem)
 
 
-def public_key_pem(key: PrivateKey) -> bytes:
+def public_key_pem(key: certificates.PrivateKey) -> bytes:
     return key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -68,26 +59,26 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def new_ca(name: str, key: PrivateKey | None = None) -> KeyPair:
+def new_ca(name: str, key: certificates.PrivateKey | None = None) -> KeyPair:
     """A self-signed CA valid for ten years."""
-    key = key if key is not None else new_ec_key()
+    key = key if key is not None else certificates.new_ec_key()
     now = _now()
-    return KeyPair(self_signed_ca(key, name, now - _BACKDATE, now + _CA_LIFETIME), key)
+    return KeyPair(certificates.self_signed_ca(key, name, now - _BACKDATE, now + _CA_LIFETIME), key)
 
 
 def new_serving_cert(ca: KeyPair, hosts: list[str], name: str = "kube-apiserver") -> KeyPair:
     """A server certificate for ``hosts`` (IP addresses and DNS names mixed), signed by ``ca``."""
-    key = new_ec_key()
+    key = certificates.new_ec_key()
     now = _now()
-    cert = issue_leaf(
+    cert = certificates.issue_leaf(
         ca.cert,
         ca.key,
         key.public_key(),
-        common_name(name),
+        certificates.common_name(name),
         now - _BACKDATE,
         now + _LEAF_LIFETIME,
         ext_usage=ExtendedKeyUsageOID.SERVER_AUTH,
-        sans=host_names(hosts),
+        sans=certificates.host_names(hosts),
     )
     return KeyPair(cert, key)
 
@@ -121,7 +112,7 @@ def write_cluster_pki(directory: Path) -> ClusterPKI:
     serving = new_serving_cert(serving_ca, ["127.0.0.1", "localhost"])
     webhook = new_serving_cert(serving_ca, ["127.0.0.1"], name="csrc-token-webhook")
     signing_ca = new_ca("csr-conformance-cluster-ca", key=new_rsa_key())
-    sa_key = new_ec_key()
+    sa_key = certificates.new_ec_key()
 
     paths = ClusterPKI(
         serving_ca=directory / "serving-ca.crt",
@@ -140,5 +131,5 @@ def write_cluster_pki(directory: Path) -> ClusterPKI:
     webhook.write(paths.token_webhook_cert, paths.token_webhook_key)
     paths.sa_public_key.write_bytes(public_key_pem(sa_key))
     paths.sa_private_key.touch(mode=0o600)
-    paths.sa_private_key.write_bytes(key_pem(sa_key))
+    paths.sa_private_key.write_bytes(certificates.key_pem(sa_key))
     return paths

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
 
-from conformance.identities import StaticUser
+from conformance.identities import StaticUser, user_info_json
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,7 @@ def user_info(user: StaticUser) -> dict[str, Any]:
     Groups are sent as they are: kube-apiserver appends ``system:authenticated`` to
     whatever any authenticator returns, as it does for the token file.
     """
-    info: dict[str, Any] = {"username": user.username}
-    if user.uid:
-        info["uid"] = user.uid
-    if user.groups:
-        info["groups"] = list(user.groups)
-    if user.extra:
-        info["extra"] = {key: list(values) for key, values in user.extra.items()}
-    return info
+    return user_info_json(user.username, user.uid, user.groups, user.extra)
 
 
 def review_answer(review: Any, users_by_token: Mapping[str, StaticUser]) -> dict[str, Any]:

@@ -65,6 +65,15 @@ _PRODUCES_LIST: Final = (
 _PRODUCES_VERSION: Final = ("application/json",)
 
 
+def _restful_failure(code: int, reason: str, message: str) -> dict[str, object]:
+    """A Failure Status as kube-apiserver wraps go-restful's own errors: ``details`` is an
+    empty struct there, not a nil pointer, so it is sent as ``{}``."""
+    body = st.failure(0, reason, message)
+    body["details"] = {}
+    body["code"] = code
+    return body
+
+
 def generic_status(code: int) -> dict[str, object]:
     """``NewGenericServerResponse`` with no resource: what go-restful's errors become."""
     reason, message = {
@@ -74,16 +83,7 @@ def generic_status(code: int) -> dict[str, object]:
             "the server does not allow this method on the requested resource",
         ),
     }[code]
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "details": {},
-        "code": code,
-    }
+    return _restful_failure(code, reason, message)
 
 
 def _under_group_prefix(path: str) -> bool:
@@ -106,16 +106,8 @@ def restful_accepts(accept: str | None, produces: tuple[str, ...]) -> bool:
 
 def not_acceptable_restful(produces: tuple[str, ...]) -> dict[str, object]:
     """go-restful's own 406, wrapped as a Status by kube-apiserver's service error handler."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": "406: Not Acceptable\n\nAvailable representations: " + ", ".join(produces),
-        "reason": "NotAcceptable",
-        "details": {},
-        "code": 406,
-    }
+    message = "406: Not Acceptable\n\nAvailable representations: " + ", ".join(produces)
+    return _restful_failure(406, "NotAcceptable", message)
 
 
 def route(call: Call) -> tuple[Handler, tuple[str, ...]] | int | None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from conformance.identities import StaticUser
+from conformance.identities import StaticUser, user_info_json
 
 AUTHENTICATED_GROUP: Final = "system:authenticated"
 
@@ -32,14 +32,7 @@ class Principal:
 
     def user_info(self) -> dict[str, Any]:
         """``status.userInfo`` of a SelfSubjectReview (omitempty applied)."""
-        out: dict[str, Any] = {"username": self.username}
-        if self.uid:
-            out["uid"] = self.uid
-        if self.groups:
-            out["groups"] = list(self.groups)
-        if self.extra:
-            out["extra"] = {k: list(v) for k, v in self.extra.items()}
-        return out
+        return user_info_json(self.username, self.uid, self.groups, self.extra)
 
 
 def _with_authenticated(groups: tuple[str, ...]) -> tuple[str, ...]:

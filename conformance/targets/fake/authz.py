@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from conformance.grants import API_GROUP, GRANTS
 from conformance.spec.fielderrors import go_quote
-from conformance.spec.status import GROUP
+from conformance.spec.status import GROUP, failure
 from conformance.targets.fake.authn import AUTHENTICATED_GROUP, Principal
 from conformance.targets.fake.requestinfo import RequestInfo
 from conformance.targets.fake.resources import AUTH_GROUP
@@ -181,14 +181,7 @@ def forbidden_status(who: Principal, info: RequestInfo) -> dict[str, Any]:
         details["group"] = info.api_group
     if info.is_resource_request and info.resource:
         details["kind"] = info.resource
-    body: dict[str, Any] = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": "Forbidden",
-    }
+    body = failure(0, "Forbidden", message)
     body["details"] = details  # NewForbidden always sets details, so {} is sent when empty
     body["code"] = 403
     return body

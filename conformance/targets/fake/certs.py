@@ -17,15 +17,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conformance.targets.certificates import (
-    cert_pem,
-    common_name,
-    host_names,
-    issue_leaf,
-    key_pem,
-    new_ec_key,
-    self_signed_ca,
-)
+from conformance.targets import certificates
 
 _VALIDITY = datetime.timedelta(days=2)
 _BACKDATE = datetime.timedelta(minutes=5)
@@ -47,13 +39,13 @@ class CertificateAuthority:
     """A throw-away CA that lives as long as the fake server."""
 
     def __init__(self, name: str = "csr-conformance-fake-ca") -> None:
-        self._key = new_ec_key()
+        self._key = certificates.new_ec_key()
         now = _now()
-        self._cert = self_signed_ca(self._key, name, now - _BACKDATE, now + _VALIDITY)
+        self._cert = certificates.self_signed_ca(self._key, name, now - _BACKDATE, now + _VALIDITY)
 
     @property
     def cert_pem(self) -> bytes:
-        return cert_pem(self._cert)
+        return certificates.cert_pem(self._cert)
 
     def _issue(
         self,
@@ -61,9 +53,9 @@ class CertificateAuthority:
         usage: x509.ObjectIdentifier,
         sans: list[x509.GeneralName] | None = None,
     ) -> KeyPair:
-        key = new_ec_key()
+        key = certificates.new_ec_key()
         now = _now()
-        cert = issue_leaf(
+        cert = certificates.issue_leaf(
             self._cert,
             self._key,
             key.public_key(),
@@ -73,12 +65,12 @@ class CertificateAuthority:
             ext_usage=usage,
             sans=sans,
         )
-        return KeyPair(cert_pem(cert), key_pem(key))
+        return KeyPair(certificates.cert_pem(cert), certificates.key_pem(key))
 
     def issue_serving(self, hosts: list[str]) -> KeyPair:
         """A server certificate valid for every name or address in ``hosts``."""
-        subject = common_name("csr-conformance-fake")
-        return self._issue(subject, ExtendedKeyUsageOID.SERVER_AUTH, host_names(hosts))
+        subject = certificates.common_name("csr-conformance-fake")
+        return self._issue(subject, ExtendedKeyUsageOID.SERVER_AUTH, certificates.host_names(hosts))
 
     def issue_client(self, username: str, groups: tuple[str, ...] = ()) -> KeyPair:
         """A client certificate the fake maps to ``username`` and ``groups``."""
