@@ -169,7 +169,13 @@ def judge_update(
     """Fail unless the server answered a PUT/PATCH as kube-apiserver would."""
     user = user_info(session.identity(role))
     decision = None
-    for now in _request_times(resp):
+    times = _request_times(resp)
+    # The field manager stamps managedFields before the strategy stamps condition times,
+    # so the two may fall in different seconds: try each pair, managedFields not later.
+    pairs = [(now, now) for now in times] + [
+        (now, earlier) for i, now in enumerate(times) for earlier in times[i + 1 :]
+    ]
+    for now, managed_now in pairs:
         candidate = decide_update(
             endpoint,  # type: ignore[arg-type]
             method,  # type: ignore[arg-type]
@@ -183,6 +189,7 @@ def judge_update(
             now=now,
             user_agent=USER_AGENT,
             version=session.kube_version,
+            managed_now=managed_now,
         )
         decision = decision or candidate  # report against the Date header's second
         if candidate.code != resp.status or candidate.code >= 300:

@@ -326,6 +326,7 @@ def decide_update(
     user_agent: str | None = None,
     uid: str = "",
     version: KubeVersion | None = None,
+    managed_now: str | None = None,
 ) -> UpdateDecision:
     """Decide the response to ``PUT``/``PATCH`` of ``…/certificatesigningrequests/{name}``
     (``endpoint`` "main") or its ``/approval`` or ``/status`` subresource.
@@ -339,7 +340,10 @@ def decide_update(
     decision also computes managedFields (through :mod:`conformance.spec.apply`): the
     success body and ``object`` then carry them, and ``noop`` is final. Without it
     managedFields are left to the caller. Server-side apply always computes them.
-    ``uid`` is the uid a server-side apply that creates the object assigns. ``version``
+    ``uid`` is the uid a server-side apply that creates the object assigns.
+    ``managed_now`` is when the field manager stamped managedFields (default ``now``): it
+    runs in the handler, before the strategy stamps condition times, so a request that
+    straddles a second boundary carries two different seconds. ``version``
     is the release whose behaviour to decide by (:mod:`conformance.spec.changes`;
     default: the one in force).
     """
@@ -430,7 +434,18 @@ def decide_update(
             return _fail(body_error, [*rules])
         if patch_type == APPLY_PATCH:
             return _decide_apply(
-                endpoint, name, body, query, user, authorizer, stored, now, uid, rules, release_
+                endpoint,
+                name,
+                body,
+                query,
+                user,
+                authorizer,
+                stored,
+                now,
+                uid,
+                rules,
+                release_,
+                managed_now=managed_now or now,
             )
         if stored is None:
             return _fail(st.not_found(name), ["CSR-UPD-404", *rules])
@@ -464,7 +479,9 @@ def decide_update(
     managed: list[Any] | None = None
     if user_agent is not None:
         manager = manager_or_user_agent(_first(query, "fieldManager"), user_agent)
-        managed = _ssa().update_managed_fields(endpoint, stored, new, manager, now=now)
+        managed = _ssa().update_managed_fields(
+            endpoint, stored, new, manager, now=managed_now or now
+        )
     decision = _update_in_store(
         endpoint,
         name,
@@ -718,6 +735,8 @@ def _decide_apply(
     uid: str,
     rules: list[str],
     version: KubeVersion,
+    *,
+    managed_now: str,
 ) -> UpdateDecision:
     """``applyPatcher`` through ``Store.Update`` (which creates on the main resource)."""
     ssa = _ssa()
@@ -755,7 +774,7 @@ def _decide_apply(
             rules,
         )
     manager = _first(query, "fieldManager")
-    result = ssa.apply(endpoint, stored, doc, manager, _force(query), now)
+    result = ssa.apply(endpoint, stored, doc, manager, _force(query), managed_now)
     if result.error is not None:
         return _fail(result.error, rules)
     warnings: list[str] = []
