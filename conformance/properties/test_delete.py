@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance import checks
+from conformance.client.api import csr_path
 from conformance.identities import ADMIN, USER
 from conformance.properties.draws import distinct_csrs
 from conformance.properties.support import checks as rules
@@ -198,9 +199,7 @@ def test_delete_options_are_judged_before_anything_is_deleted(
         if precondition and exists:
             body["preconditions"] = {"uid": obj["metadata"]["uid"]}
         raw = json.dumps(body).encode()
-        resp = session.client(role).request(
-            "DELETE", f"/apis/certificates.k8s.io/v1/certificatesigningrequests/{name}", data=raw
-        )
+        resp = session.client(role).request("DELETE", csr_path(name), data=raw)
         try:
             opts = spec_delete.honoured_options(spec_delete.decode_body(raw))
         except spec_delete.OptionsError as e:
