@@ -35,6 +35,9 @@ from conformance.runstop import (
 from conformance.spec.versions import MATRIX, NEWEST, KubeVersion, judge
 from conformance.targets import TargetEnv, TargetSpec, TargetStartError, open_target
 
+if typing.TYPE_CHECKING:
+    from reports.model import RunResult
+
 __all__ = [
     "EXIT_BUDGET",
     "EXIT_CANNOT_RUN",
@@ -1375,12 +1378,12 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def merge_reports(sources: Sequence[str], out: str, *, quiet: bool = False) -> int:
+def merge_reports(sources: Sequence[str], out: str, *, wall: float | None = None) -> int:
     """`report --merge`: one report of the shards' reports, and the exit code a serial run
     with that outcome would have had (2 when shards are missing)."""
     from reports import write_reports
     from reports.merge import MergeError, ShardReport, merge
-    from reports.summary import console_lines, from_json
+    from reports.summary import console_lines, from_json, verdict
 
     out = os.path.abspath(out)
     shards: list[ShardReport] = []
@@ -1405,14 +1408,21 @@ def merge_reports(sources: Sequence[str], out: str, *, quiet: bool = False) -> i
     if problem is not None:
         raise CannotRun(problem)
     write_reports(result, out)
-    if not quiet:
-        for line in console_lines(result):
-            print(line)
-        print(
-            f"report: {os.path.join(out, 'report.html')} (and junit.xml, summary.md, results.json)"
-        )
+    if wall is not None:  # `run --jobs`: the console says how long the user waited
+        result.seconds = wall
+    for line in console_lines(result):
+        print(line)
+    print(f"report: {os.path.join(out, 'report.html')} (and junit.xml, summary.md, results.json)")
+    code = _merged_exit(result)
+    if code not in (EXIT_OK, EXIT_NONCONFORMANT):  # one line says why, as `run` does
+        print(f"csr-conformance: {result.stopped or verdict(result)}", file=sys.stderr)
+    return code
+
+
+def _merged_exit(result: RunResult) -> int:
+    """The exit code a serial run with this outcome has."""
     if result.stop_code is not None:
-        return result.stop_code
+        return int(result.stop_code)
     if result.setup_error is not None or result.properties.get("shards.missing"):
         return EXIT_CANNOT_RUN
     if result.count("failed"):
@@ -1427,14 +1437,13 @@ def _run_jobs(args: argparse.Namespace, report_dir: str) -> int:
 
     def merge(sources: Sequence[str], out: str) -> int:
         try:
-            return merge_reports(sources, out)
+            return merge_reports(sources, out, wall=time.monotonic() - started)
         except CannotRun as e:
             _write_error_report(out, str(e), args.target or "fake")
             raise
 
     started = time.monotonic()
     code = run_jobs(args.argv, args.jobs, report_dir, merge)
-    print(f"csr-conformance: {args.jobs} jobs in {time.monotonic() - started:.1f}s wall time")
     if not os.path.exists(os.path.join(report_dir, "results.json")):
         _write_error_report(report_dir, "no shard wrote a report", args.target or "fake")
     return code

@@ -51,22 +51,22 @@ def run_jobs(
     merge: Callable[[Sequence[str], str], int],
 ) -> int:
     """Start ``total`` shards, wait for all of them, merge their reports into
-    ``report_dir``; SIGTERM is passed on to every shard, so each still cleans up and
-    writes its report before the merge."""
+    ``report_dir``. SIGTERM and SIGINT are passed on to every shard, which stops, cleans
+    up and writes its report as a serial run does; the merge then reports what finished,
+    and the exit code is the signal's (143, 130), as a serial run's."""
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
     env["PYTHONWARNINGS"] = "ignore"
     dirs = [os.path.join(report_dir, SHARDS_DIR, str(k)) for k in range(1, total + 1)]
     procs: list[subprocess.Popen[bytes]] = []
-    terminated = False
+    stopped_by: list[int] = []
 
     def forward(signum: int, frame: types.FrameType | None) -> None:
-        nonlocal terminated
-        terminated = True
+        stopped_by.append(signum)
         for p in procs:
             with contextlib.suppress(OSError):
                 p.send_signal(signum)
 
-    previous = signal.signal(signal.SIGTERM, forward)
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         for k, d in enumerate(dirs, start=1):
             os.makedirs(d, exist_ok=True)
@@ -84,14 +84,15 @@ def run_jobs(
                 )
         codes = [p.wait() for p in procs]
     except BaseException:
-        for p in procs:  # Ctrl-C reaches the shards too; anything else stops them here
+        for p in procs:  # a crash of this process must not leave shards running
             with contextlib.suppress(OSError):
                 p.terminate()
         for p in procs:
             p.wait()
         raise
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     reported = [d for d in dirs if os.path.exists(os.path.join(d, "results.json"))]
     for k, (d, code) in enumerate(zip(dirs, codes, strict=True), start=1):
         if d not in reported:
@@ -103,10 +104,10 @@ def run_jobs(
     if not reported:
         return max(codes)
     code = merge(reported, report_dir)
-    if terminated:
-        from conformance.runstop import EXIT_TERMINATED
+    if stopped_by:
+        from conformance.runstop import EXIT_INTERRUPTED, EXIT_TERMINATED
 
-        return EXIT_TERMINATED
+        return EXIT_INTERRUPTED if stopped_by[0] == signal.SIGINT else EXIT_TERMINATED
     return code
 
 

@@ -393,3 +393,51 @@ def test_the_workflow_shards_one_release_and_merges_every_shard() -> None:
     assert args.command == "report" and args.source is None
     assert args.merge == [f"{download['with']['path']}/{pattern}"]
     assert args.report_dir == "$REPORT_DIR"
+
+
+# -- run --jobs N ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--jobs", "0"], "--jobs: must be at least 1"),
+        (["--jobs", "x"], "--jobs: must be a whole number or auto"),
+        (["--jobs", "2", "--shard", "1/2"], "--jobs and --shard cannot be combined"),
+        (["--jobs", "2", "--target", "controlplane"], "shard control-plane runs"),
+    ],
+)
+def test_jobs_that_cannot_run_are_refused_before_any_work(
+    tmp_path: Path, args: list[str], needle: str
+) -> None:
+    proc = run_cli("run", *args, "--report-dir", str(tmp_path))
+    assert proc.returncode == 2
+    assert needle in one_line(proc)
+    assert not (tmp_path / "shards").exists()
+
+
+def test_jobs_run_shards_side_by_side_into_one_report_with_the_serial_verdict(
+    tmp_path: Path,
+) -> None:
+    """Two shards against their own fakes, one injected fault: exit 1, one report that
+    lists every selected case once in serial order, and the failure replays from it."""
+    select = ["-k", "test_delete or test_get", "--examples", "3", "--shrink-seconds", "0"]
+    fault = ["--fault", "delete-returns-object"]
+    out = tmp_path / "report"
+    proc = run_cli("run", *select, *fault, "--jobs", "2", "--report-dir", str(out))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "NOT CONFORMANT" in proc.stdout
+    merged = json.loads((out / "results.json").read_text())
+    assert merged["properties"]["shards"] == "2 of 2 (1/2, 2/2)"
+    assert merged["properties"]["faults"] == "delete-returns-object"
+    order = json.loads((out / "shards" / "1" / "shard.json").read_text())["cases"]
+    assert [c["nodeid"] for c in merged["cases"]] == [c["nodeid"] for c in order]
+    assert {c["shard"] for c in order} == {1, 2}
+    failed = [c for c in merged["cases"] if c["outcome"] == "failed"]
+    assert failed and all("CSR-DEL" in " ".join(c["rules"]) for c in failed)
+    assert str(out / "shards") in failed[0]["replay"]  # its shard's report, kept
+    replay = run_cli(
+        "replay", str(out), failed[0]["nodeid"], "--report-dir", str(tmp_path / "replay")
+    )
+    assert replay.returncode == 1, replay.stdout + replay.stderr
+    assert "FAILS AGAIN" in replay.stdout
