@@ -9,15 +9,12 @@ with a reason that names the identity, in the JUnit file, summary.md and results
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conformance.targets.fake import FakeConfig, FakeServer
+from clirun import run_cli
 
-CLI = [sys.executable, "-m", "conformance.cli"]
+from conformance.targets.fake import FakeConfig, FakeServer
 
 # Every property that cannot check what it names without a non-admin identity.
 IDENTITY_DEPENDENT = {
@@ -34,25 +31,19 @@ def test_identity_dependent_properties_skip_with_their_reason(tmp_path: Path) ->
     with FakeServer(FakeConfig(tls=False)) as server:
         cfg = str(tmp_path / "kubeconfig")
         server.write_kubeconfig(cfg)
-        proc = subprocess.run(
-            [
-                *CLI,
-                "run",
-                "--kubeconfig",
-                cfg,
-                "--context",
-                "admin",
-                "--examples",
-                "2",
-                "--report-dir",
-                str(report),
-                "-k",
-                "test_only_permitted or test_requestor_fields",
-            ],
-            capture_output=True,
-            text=True,
+        proc = run_cli(
+            "run",
+            "--kubeconfig",
+            cfg,
+            "--context",
+            "admin",
+            "--examples",
+            "2",
+            "--report-dir",
+            str(report),
+            "-k",
+            "test_only_permitted or test_requestor_fields",
             timeout=300,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
         )
     assert proc.returncode == 0, proc.stderr + proc.stdout[-2000:]
     data = json.loads((report / "results.json").read_text())

@@ -7,45 +7,13 @@ import resource
 import shlex
 import socket
 import subprocess
-import sys
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-CLI = [sys.executable, "-m", "conformance.cli"]
-
-
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-
-
-def kubeconfig(tmp_path: Path, server: str, token: str = "t") -> str:
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {{server: "{server}", insecure-skip-tls-verify: true}}
-users:
-- name: u
-  user: {{token: "{token}"}}
-contexts:
-- name: ctx
-  context: {{cluster: c, user: u}}
-current-context: ctx
-"""
-    )
-    return str(path)
+from clirun import CLI, kubeconfig, run_cli
 
 
 def assert_cannot_run(proc: subprocess.CompletedProcess[str], report: Path, needle: str) -> None:

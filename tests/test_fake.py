@@ -24,6 +24,7 @@ import pems
 import pytest
 import urllib3
 import yaml
+from test_fake_update import Reply
 
 from conformance.identities import ADMIN, APPROVER, ROLES, SIGNER, USER
 from conformance.spec.rules import RULES
@@ -62,17 +63,6 @@ def csr_body(name: str = "", **spec: Any) -> dict[str, Any]:
         "metadata": meta,
         "spec": body_spec,
     }
-
-
-class Reply:
-    def __init__(self, resp: urllib3.BaseHTTPResponse) -> None:
-        self.status = resp.status
-        self.headers = resp.headers
-        self.raw = resp.data
-
-    @property
-    def body(self) -> Any:
-        return json.loads(self.raw)
 
 
 class Api:

@@ -809,11 +809,15 @@ def test_update_faults_are_registered_with_rules() -> None:
     assert set(UPDATE_SCENARIOS) <= set(FAULTS)
 
 
-@pytest.mark.parametrize("fault", sorted(UPDATE_SCENARIOS))
-def test_update_fault_changes_behaviour(fault: str) -> None:
-    scenario = UPDATE_SCENARIOS[fault]
+def assert_fault_changes_behaviour(fault: str, scenario: Scenario) -> None:
+    """``scenario`` sees something else from a fake carrying ``fault`` than from a correct one."""
     with FakeServer(FakeConfig(tls=False)) as s:
         expected = scenario(Api(s.url))
     with FakeServer(FakeConfig(tls=False, faults=frozenset({fault}))) as s:
         observed = scenario(Api(s.url))
     assert observed != expected, f"fault {fault} did not change what the server does"
+
+
+@pytest.mark.parametrize("fault", sorted(UPDATE_SCENARIOS))
+def test_update_fault_changes_behaviour(fault: str) -> None:
+    assert_fault_changes_behaviour(fault, UPDATE_SCENARIOS[fault])

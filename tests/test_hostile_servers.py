@@ -9,7 +9,6 @@ report, within the run's shrinking budget.
 
 from __future__ import annotations
 
-import base64
 import os
 import subprocess
 import sys
@@ -18,37 +17,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from clirun import CLI, kubeconfig
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from hostile.servers import http_server, raw_server, wrong_certificate_server
 
-CLI = [sys.executable, "-m", "conformance.cli"]
 BOUND_SECONDS = 60.0
-
-
-def _kubeconfig(tmp_path: Path, server: str, ca_pem: str | None = None) -> str:
-    if ca_pem is None:
-        tls = "insecure-skip-tls-verify: true"
-    else:
-        tls = f"certificate-authority-data: {base64.b64encode(ca_pem.encode()).decode()}"
-    path = tmp_path / "kubeconfig"
-    path.write_text(
-        f"""apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {{server: "{server}", {tls}}}
-users:
-- name: u
-  user: {{token: "t"}}
-contexts:
-- name: ctx
-  context: {{cluster: c, user: u}}
-current-context: ctx
-"""
-    )
-    return str(path)
 
 
 def _run(cfg: str, report: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -88,7 +63,7 @@ def _assert_could_not_run(
 )
 def test_transport_failures(tmp_path: Path, mode: str, needle: str) -> None:
     with raw_server(mode) as url:
-        proc, took = _run(_kubeconfig(tmp_path, url), tmp_path / "r")
+        proc, took = _run(kubeconfig(tmp_path, url), tmp_path / "r")
     _assert_could_not_run(proc, took, tmp_path / "r", needle)
 
 
@@ -103,13 +78,13 @@ def test_transport_failures(tmp_path: Path, mode: str, needle: str) -> None:
 )
 def test_protocol_failures(tmp_path: Path, mode: str, needle: str) -> None:
     with http_server(mode) as url:
-        proc, took = _run(_kubeconfig(tmp_path, url), tmp_path / "r")
+        proc, took = _run(kubeconfig(tmp_path, url), tmp_path / "r")
     _assert_could_not_run(proc, took, tmp_path / "r", needle)
 
 
 def test_wrong_tls_certificate(tmp_path: Path) -> None:
     with wrong_certificate_server() as (url, other_ca):
-        proc, took = _run(_kubeconfig(tmp_path, url, other_ca), tmp_path / "r")
+        proc, took = _run(kubeconfig(tmp_path, url, ca_pem=other_ca), tmp_path / "r")
     _assert_could_not_run(proc, took, tmp_path / "r", "TLS handshake")
 
 
@@ -120,7 +95,7 @@ def test_a_server_that_answers_everything_wrongly_gets_a_bounded_verdict(
     report = tmp_path / "r"
     with http_server("wrong-answers") as url:
         proc, took = _run(
-            _kubeconfig(tmp_path, url),
+            kubeconfig(tmp_path, url),
             report,
             "--examples",
             "5",

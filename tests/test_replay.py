@@ -9,7 +9,6 @@ came from untouched. Also here: `--last-failed` and `report DIR`.
 from __future__ import annotations
 
 import json
-import os
 import re
 import resource
 import shlex
@@ -19,27 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_cli
 
-CLI = [sys.executable, "-m", "conformance.cli"]
 FAULTS = ["delete-returns-object", "approve-without-verb"]
 SELECTION = "test_delete_answers or test_only_permitted_identities_approve or test_dry_run_delete"
-
-
-def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
 
 
 @pytest.fixture(scope="module")
 def failed_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = tmp_path_factory.mktemp("failed") / "r"
     fault_args = [a for f in FAULTS for a in ("--fault", f)]
-    proc = _cli("run", *fault_args, "-k", SELECTION, "--examples", "5", "--report-dir", str(report))
+    proc = run_cli(
+        "run", *fault_args, "-k", SELECTION, "--examples", "5", "--report-dir", str(report)
+    )
     assert proc.returncode == 1, proc.stderr + proc.stdout[-2000:]
     return report
 
@@ -99,7 +90,7 @@ def test_a_stateful_failure_replays_the_same_steps(tmp_path: Path) -> None:
     sends the same CSR requests, step for step, and fails on the same one.
     """
     report = tmp_path / "r"
-    proc = _cli(
+    proc = run_cli(
         "run",
         "--fault",
         "approve-without-verb",
@@ -167,7 +158,7 @@ def test_a_spent_shrink_budget_fails_a_known_failure_again_without_resending(
 
 
 def test_last_failed_reruns_only_the_failures(failed_report: Path, tmp_path: Path) -> None:
-    proc = _cli(
+    proc = run_cli(
         "run",
         *[a for f in FAULTS for a in ("--fault", f)],
         "--examples",
@@ -189,7 +180,7 @@ def test_report_renders_again_from_results_json(failed_report: Path, tmp_path: P
     copy = tmp_path / "copy"
     copy.mkdir()
     (copy / "results.json").write_bytes((failed_report / "results.json").read_bytes())
-    proc = _cli("report", str(copy))
+    proc = run_cli("report", str(copy))
     assert proc.returncode == 0, proc.stderr
     summary = (copy / "summary.md").read_text()
     assert summary.startswith("# csr-conformance: NOT CONFORMANT")
@@ -197,6 +188,6 @@ def test_report_renders_again_from_results_json(failed_report: Path, tmp_path: P
 
 
 def test_replay_refuses_a_directory_without_a_report(tmp_path: Path) -> None:
-    proc = _cli("replay", str(tmp_path))
+    proc = run_cli("replay", str(tmp_path))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "no results.json" in proc.stderr

@@ -10,15 +10,14 @@ that reason.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from clirun import run_cli
 
 from reports import write_reports
 from reports.model import CaseResult, RunResult
@@ -181,17 +180,12 @@ def test_a_watch_fault_run_draws_where_the_guarantee_broke(tmp_path: Path) -> No
     """A failing watch property records its history in results.json, and report.html
     draws it: a writes lane, a lane per watcher, the broken guarantee named at its event."""
     report = tmp_path / "r"
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "conformance.cli", "run"),
-            *("--fault", "watch-duplicates-event"),
-            *("-k", "test_watch_histories_keep_every_guarantee"),
-            *("--examples", "5", "--shrink-seconds", "5", "--report-dir", str(report)),
-        ],
-        capture_output=True,
-        text=True,
+    proc = run_cli(
+        "run",
+        *("--fault", "watch-duplicates-event"),
+        *("-k", "test_watch_histories_keep_every_guarantee"),
+        *("--examples", "5", "--shrink-seconds", "5", "--report-dir", str(report)),
         timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert proc.returncode == 1, proc.stderr + proc.stdout[-2000:]
     (case,) = json.loads((report / "results.json").read_text())["cases"]

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from clirun import run_cli
 
 from reports import write_reports
 from reports.model import CaseResult, RunResult
@@ -170,17 +171,7 @@ XSD = Path(__file__).resolve().parent.parent / "reports" / "xsd" / "junit.xsd"
 
 
 def _cli_run(report: Path, *args: str) -> int:
-    import os
-    import subprocess
-    import sys
-
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(report), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
+    proc = run_cli("run", "--report-dir", str(report), *args, timeout=300)
     return proc.returncode
 
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_cli
 from cryptography import x509
 
 from conformance.client import Client, Connection, Transcript, csr_path
@@ -47,27 +46,19 @@ needs_kcm = pytest.mark.skipif(ASSETS is None, reason=f"no control-plane assets:
 @needs_kcm
 def test_signer_properties_pass_against_kube_controller_manager(tmp_path: Path) -> None:
     assert ASSETS is not None
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "conformance.cli",
-            "run",
-            "--target",
-            "controlplane",
-            "--assets",
-            ASSETS,
-            "--examples",
-            "3",
-            "--report-dir",
-            str(tmp_path),
-            "-k",
-            "test_signer",
-        ],
-        capture_output=True,
-        text=True,
+    proc = run_cli(
+        "run",
+        "--target",
+        "controlplane",
+        "--assets",
+        ASSETS,
+        "--examples",
+        "3",
+        "--report-dir",
+        str(tmp_path),
+        "-k",
+        "test_signer",
         timeout=900,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     data = json.loads((tmp_path / "results.json").read_text())
     outcomes = {c["name"]: c["outcome"] for c in data["cases"]}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_cli
 from cryptography import x509
 
 from conformance.client import Client, Connection, Transcript, csr_path
@@ -205,23 +205,13 @@ def test_signer_writes_through_the_status_pipeline(harness: Harness) -> None:
 # --- command line -----------------------------------------------------------------------
 
 
-def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-
-
 def test_bad_signer_input_is_one_line_exit_2(tmp_path: Path) -> None:
     for args in (
         ["--signer", "not-a-signer"],
         ["--signer-ca", str(tmp_path / "missing.pem")],
         ["--signer-timeout", "0"],
     ):
-        proc = _cli("run", "--report-dir", str(tmp_path / "r"), *args)
+        proc = run_cli("run", "--report-dir", str(tmp_path / "r"), *args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
@@ -234,7 +224,7 @@ def test_a_signer_that_never_issues_fails_within_the_deadline(tmp_path: Path) ->
         s.write_kubeconfig(str(kubeconfig))
         ca = tmp_path / "ca.pem"
         ca.write_bytes(s.signer_ca_pem or b"")
-        proc = _cli(
+        proc = run_cli(
             "run",
             "--kubeconfig",
             str(kubeconfig),

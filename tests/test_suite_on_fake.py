@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from clirun import run_cli
+
 
 def test_whole_suite_passes_against_the_fake(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
+    proc = run_cli("run", "--report-dir", str(tmp_path), timeout=900)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
     root = ET.parse(tmp_path / "junit.xml").getroot()  # totals; one testsuite per concern
     assert root.find("testsuite") is not None
