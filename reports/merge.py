@@ -89,7 +89,9 @@ def _check(shards: Sequence[ShardReport]) -> None:
         if parsed is None:
             raise MergeError(f"{s.source}: shard {text!r} is not K/N")
         s.index, s.total = parsed
-        if s.record is None and s.result.setup_error is None:
+        # Only a shard that stopped before collecting (no target, budget spent in
+        # start-up) has no record; its verdict is still merged.
+        if s.record is None and s.result.setup_error is None and s.result.stopped is None:
             raise MergeError(f"{s.source} has no shard.json (written by run --shard)")
         s.cases = list((s.record or {}).get("cases") or [])
     first = shards[0]

@@ -441,3 +441,29 @@ def test_jobs_run_shards_side_by_side_into_one_report_with_the_serial_verdict(
     )
     assert replay.returncode == 1, replay.stdout + replay.stderr
     assert "FAILS AGAIN" in replay.stdout
+
+
+def test_a_shard_that_could_not_start_is_merged_as_could_not_run() -> None:
+    broken = ShardReport(
+        "shard2",
+        RunResult(
+            cases=[
+                CaseResult(
+                    name="target",
+                    classname="csr-conformance.setup",
+                    nodeid="setup",
+                    outcome="error",
+                    message="cannot reach the server",
+                    concern="setup",
+                )
+            ],
+            properties={**PROPS, "shard": "2/3"},
+            setup_error="cannot reach the server",
+        ),
+    )
+    result = merge([_shard(1), broken, _shard(3)])
+    assert verdict(result) == "COULD NOT RUN"
+    assert result.setup_error == "shard 2/3: cannot reach the server"
+    assert result.cases[0].nodeid == "setup"
+    not_run = [c.nodeid for c in result.cases if c.message.startswith("not run: shard 2/3")]
+    assert not_run == ["m.py::test_b[x]", "m.py::test_b[y]"]
