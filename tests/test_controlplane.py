@@ -26,6 +26,7 @@ import pems
 import pytest
 import urllib3
 import yaml
+from binaries import ASSETS, needs_assets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -38,17 +39,6 @@ from conformance.targets.controlplane import (
 )
 
 CSRS = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
-
-
-def _assets_or_none() -> tuple[str | None, str]:
-    try:
-        return find_assets(None), ""
-    except MissingAssets as exc:
-        return None, str(exc)
-
-
-ASSETS, WHY_MISSING = _assets_or_none()
-needs_assets = pytest.mark.skipif(ASSETS is None, reason=f"no control-plane assets: {WHY_MISSING}")
 
 
 # -- a tiny client driven by the written kubeconfig ----------------------------------------

@@ -27,9 +27,10 @@ from typing import Any
 import pems
 import pytest
 import yaml
+from binaries import ASSETS, WHY_NO_ASSETS
 
 from conformance.identities import SCOPED_SIGNER
-from conformance.targets.controlplane import ControlPlane, MissingAssets, find_assets
+from conformance.targets.controlplane import ControlPlane
 from conformance.targets.controlplane.assets import default_assets_dir
 from conformance.targets.fake import FakeConfig, FakeServer
 
@@ -49,15 +50,6 @@ pytestmark = pytest.mark.skipif(
     reason="no kubectl in $KUBEBUILDER_ASSETS, ~/.cache/csr-conformance/assets/v1.37.2 or PATH",
 )
 
-
-def _assets() -> tuple[str | None, str]:
-    try:
-        return find_assets(None), ""
-    except MissingAssets as exc:
-        return None, str(exc)
-
-
-ASSETS, WHY_NO_ASSETS = _assets()
 
 # ---------------------------------------------------------------------------
 # the script

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from binaries import ASSETS
 
 from conformance.targets.controlplane import MissingAssets, find_assets
 from conformance.targets.fake.config import FakeConfig
@@ -334,18 +335,11 @@ def test_kubectl_create_and_apply_against_the_fake(
 # -- the same against a real kube-apiserver, where every apply path works -------------------
 
 
-def _assets() -> str | None:
-    try:
-        return find_assets(None)
-    except MissingAssets:
-        return None
-
-
 @pytest.fixture(scope="module")
 def real_kubectl(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Kubectl, OpenAPIProxy]]:
-    assets = _assets()
+    assets = ASSETS
     if assets is None or KUBECTL is None:
         pytest.skip("no control-plane assets")
     from conformance.targets.controlplane import ControlPlane

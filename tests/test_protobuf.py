@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from binaries import ASSETS, needs_assets
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.targets.controlplane import ControlPlane, MissingAssets, find_assets
+from conformance.targets.controlplane import ControlPlane
 from conformance.wire import protobuf as pb
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
@@ -191,17 +192,10 @@ def test_round_trip_is_stable(obj: dict[str, Any]) -> None:
 # -- live, when the control-plane binaries are present ----------------------------------------
 
 
-def _assets() -> str | None:
-    try:
-        return find_assets(None)
-    except MissingAssets:
-        return None
-
-
-@pytest.mark.skipif(_assets() is None, reason="no control-plane assets")
+@needs_assets
 def test_live_protobuf_put_round_trip(tmp_path: Path) -> None:
     """A PUT encoded by ``encode`` is accepted, and every GET decodes to the JSON GET."""
-    assets = _assets()
+    assets = ASSETS
     assert assets is not None
     with ControlPlane(assets, controller_manager=False) as cp:
         ca = tmp_path / "ca.pem"

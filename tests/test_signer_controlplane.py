@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from binaries import newest_assets
 from clirun import run_cli
 from cryptography import x509
 
@@ -26,14 +27,13 @@ from conformance.client import Client, Connection, Transcript, csr_path
 from conformance.identities import ADMIN, USER
 from conformance.properties.signer_draws import control_request
 from conformance.spec.signer import KUBE_APISERVER_CLIENT_KUBELET
-from conformance.targets.controlplane import ControlPlane, MissingAssets, find_assets
+from conformance.targets.controlplane import ControlPlane
 
 
 def _assets() -> tuple[str | None, str]:
-    try:
-        assets = find_assets(None)
-    except MissingAssets as exc:
-        return None, str(exc)
+    assets, why = newest_assets()
+    if assets is None:
+        return None, why
     if not os.access(os.path.join(assets, "kube-controller-manager"), os.X_OK):
         return None, f"{assets} has no kube-controller-manager"
     return assets, ""
