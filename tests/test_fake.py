@@ -960,6 +960,14 @@ def _sc_delete_preconditions(api: Api) -> Any:
     return _code(api.call("DELETE", f"{CSRS}/f-pre", {"preconditions": {"uid": "nope"}}))
 
 
+def _sc_delete_options(api: Api) -> Any:
+    """An invalid policy (422) and the unsafe-delete option (409 on the newest release)."""
+    api.create(csr_body("f-opts"))
+    bad = _code(api.call("DELETE", f"{CSRS}/f-opts", {"propagationPolicy": "Sometimes"}))
+    unsafe = {"ignoreStoreReadErrorWithClusterBreakingPotential": True}
+    return bad, _code(api.call("DELETE", f"{CSRS}/f-opts", unsafe))
+
+
 def _sc_deletecollection(api: Api) -> Any:
     for n, signer in (("f-dc-a", "example.com/a"), ("f-dc-b", "example.com/b")):
         body = csr_body(n, signerName=signer)
@@ -1007,6 +1015,7 @@ SCENARIOS: dict[str, Scenario] = {
     "duplicate-name-overwrites": _sc_overwrite,
     "rv-on-create-accepted": _sc_rv_on_create,
     "delete-ignores-preconditions": _sc_delete_preconditions,
+    "delete-options-unvalidated": _sc_delete_options,
     "deletecollection-ignores-selector": _sc_deletecollection,
     "discovery-without-approval": _sc_discovery,
 }
