@@ -39,6 +39,7 @@ from conformance.spec.request import check_request
 from conformance.spec.signer import KUBE_APISERVER_CLIENT
 from conformance.spec.validation import validate_create
 from conformance.spec.versions import KubeVersion, decides, release
+from conformance.wire.schema import OBJECT_META_OMITTED_WHEN_EMPTY
 
 MAX_GENERATED_PREFIX: Final = 58
 GENERATED_SUFFIX_LENGTH: Final = 5
@@ -277,30 +278,12 @@ def _dedup_owner_references(meta: dict[str, Any]) -> str | None:
     return DUPLICATE_OWNER_REFS_WARNING.format(", ".join(duplicates))
 
 
-_OMITEMPTY_META: Final = (
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-)
-
-
 def response_object(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The object as Go's JSON encoder writes it: kind/apiVersion first, empties omitted."""
     meta = {
         k: v
         for k, v in dict(obj.get("metadata") or {}).items()
-        if not (k in _OMITEMPTY_META and v in ("", 0, None, [], {}))
+        if not (k in OBJECT_META_OMITTED_WHEN_EMPTY and v in ("", 0, None, [], {}))
         or (k == "deletionGracePeriodSeconds" and v is not None)
     }
     spec = {k: v for k, v in dict(obj.get("spec") or {}).items() if v not in (None, [], {})}

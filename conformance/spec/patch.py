@@ -55,6 +55,7 @@ from conformance.spec.jsonpatch import (
 from conformance.spec.smp import SMPError, strategic_merge
 from conformance.spec.validation import with_rule
 from conformance.spec.versions import release
+from conformance.wire.schema import OBJECT_META_FIELDS
 
 JSON_PATCH: Final = "application/json-patch+json"
 MERGE_PATCH: Final = "application/merge-patch+json"
@@ -366,27 +367,6 @@ def _warnings(texts: Sequence[str]) -> list[str]:
     return out
 
 
-_OBJECT_META_FIELDS: Final = frozenset(
-    {
-        "name",
-        "generateName",
-        "namespace",
-        "selfLink",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "labels",
-        "annotations",
-        "ownerReferences",
-        "finalizers",
-        "managedFields",
-    }
-)
-
-
 def _decode_patched(
     patched: bytes,
     applied_strict: Sequence[str],
@@ -442,7 +422,7 @@ def _decode_into_internal(
     for key, value in top:
         if key in ("apiVersion", "kind"):
             continue
-        if key in _OBJECT_META_FIELDS:
+        if key in OBJECT_META_FIELDS:
             if key == "name" and isinstance(value, str):
                 name = value
             continue

@@ -1019,3 +1019,26 @@ TOP_LEVEL_KINDS: Final[dict[str, tuple[str, str]]] = {
     "DeleteOptions": ("meta.k8s.io/v1", "DeleteOptions"),
 }
 """kind -> (default apiVersion, message name) for documents that travel on their own."""
+
+
+def go_field_order(message: Message) -> tuple[str, ...]:
+    """The JSON names of a message's fields in Go struct order: the order Go's encoder
+    writes them in."""
+    return tuple(f.name for f in message.fields)
+
+
+def omitted_when_empty(message: Message) -> frozenset[str]:
+    """The fields Go's encoder leaves out when empty: ``omitempty`` ones, except a struct
+    held by value (``creationTimestamp``), which ``omitempty`` cannot omit."""
+    return frozenset(
+        f.name
+        for f in message.fields
+        if f.omitempty and not (f.kind in ("time", "message") and not f.pointer and not f.repeated)
+    )
+
+
+OBJECT_META_FIELDS: Final = go_field_order(_OBJECT_META)
+"""ObjectMeta's JSON fields in the order kube-apiserver writes them."""
+
+OBJECT_META_OMITTED_WHEN_EMPTY: Final = omitted_when_empty(_OBJECT_META)
+"""ObjectMeta fields absent from kube-apiserver's JSON when empty."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from conformance.spec.status import API_VERSION, KIND
+from conformance.wire.schema import OBJECT_META_FIELDS
 
 
 def served(obj: dict[str, Any]) -> dict[str, Any]:
@@ -39,30 +40,11 @@ def partial_metadata(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_GO_META_ORDER: Final = (
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-)
-
-
 def go_order_metadata(obj: dict[str, Any]) -> None:
     """Put ``metadata`` keys in ObjectMeta's field order, as Go's encoder writes them."""
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         return
-    ordered = {k: meta[k] for k in _GO_META_ORDER if k in meta}
+    ordered = {k: meta[k] for k in OBJECT_META_FIELDS if k in meta}
     ordered.update({k: v for k, v in meta.items() if k not in ordered})
     obj["metadata"] = ordered
