@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from clirun import run_cli
 
 from conformance.shards import DEFAULT_WEIGHT, WEIGHTS, assign, catalogue, parse_shard
 from reports import write_reports
@@ -23,18 +24,7 @@ from reports.merge import MergeError, ShardReport, merge
 from reports.model import CaseResult, RunResult
 from reports.summary import verdict
 
-CLI = [sys.executable, "-m", "conformance.cli"]
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:
