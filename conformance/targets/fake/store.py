@@ -101,9 +101,13 @@ class Store:
             return names, terminating
 
     def snapshot(self) -> tuple[int, list[Obj]]:
-        """A consistent snapshot: the current resourceVersion and every object, by name."""
+        """A consistent snapshot: the current resourceVersion and every object, by name.
+
+        The objects are the stored ones, not copies, and must be treated as read-only:
+        the store never changes a stored object in place (a write stores a new one), so
+        a snapshot stays as it was without paying a deep copy per object on every list."""
         with self._lock:
-            items = [copy.deepcopy(self._objects[n]) for n in sorted(self._objects, key=_key)]
+            items = [self._objects[n] for n in sorted(self._objects, key=_key)]
             return self._rv, items
 
     # -- writes ------------------------------------------------------------
@@ -214,7 +218,8 @@ class Store:
     def state_at(self, rv: int) -> list[Obj]:
         """Every object as it was at ``rv``, by name: the current state with later events
         undone. :class:`TooOld` below the horizon; ``rv`` above the newest is an error of
-        the caller (kube-apiserver answers "too large" before reading)."""
+        the caller (kube-apiserver answers "too large" before reading). Read-only, like
+        :meth:`snapshot`: events keep their own copies of what they replaced."""
         with self._lock:
             horizon = self._horizon()
             if rv < horizon:
@@ -228,7 +233,7 @@ class Store:
                     state.pop(name, None)
                 else:
                     state[name] = event.previous
-            return [copy.deepcopy(state[n]) for n in sorted(state, key=_key)]
+            return [state[n] for n in sorted(state, key=_key)]
 
     def watch(
         self, rv: int | None, listener: Listener
