@@ -114,7 +114,7 @@ class CreateDecision:
 # ---------------------------------------------------------------------------
 
 
-def _values(query: Mapping[str, Sequence[str]], key: str) -> list[str]:
+def query_values(query: Mapping[str, Sequence[str]], key: str) -> list[str]:
     """All values of a query parameter; a bare string counts as one value."""
     values = query.get(key)
     if values is None:
@@ -124,13 +124,9 @@ def _values(query: Mapping[str, Sequence[str]], key: str) -> list[str]:
     return list(values)
 
 
-def _first(query: Mapping[str, Sequence[str]], key: str) -> str:
-    values = _values(query, key)
+def query_first(query: Mapping[str, Sequence[str]], key: str) -> str:
+    values = query_values(query, key)
     return values[0] if values else ""
-
-
-def _go_is_print(ch: str) -> bool:
-    return ch == " " or gounicode.category(ch)[0] in "LMNPS"
 
 
 def validate_create_options(query: Mapping[str, Sequence[str]]) -> list[fe.FieldError]:
@@ -139,12 +135,12 @@ def validate_create_options(query: Mapping[str, Sequence[str]]) -> list[fe.Field
     A string option takes the first value given (Go's slice-to-string conversion).
     """
     errs: list[fe.FieldError] = []
-    manager = _first(query, "fieldManager")
+    manager = query_first(query, "fieldManager")
     if len(manager.encode("utf-8", errors="surrogatepass")) > FIELD_MANAGER_MAX_LENGTH:
         errs.append(fe.too_long("CSR-CREATE-OPTS", "fieldManager", FIELD_MANAGER_MAX_LENGTH))
     offset = 0
     for ch in manager:
-        if not _go_is_print(ch):
+        if not gounicode.is_print(ch):
             errs.append(
                 fe.invalid(
                     "CSR-CREATE-OPTS",
@@ -154,10 +150,10 @@ def validate_create_options(query: Mapping[str, Sequence[str]]) -> list[fe.Field
                 )
             )
         offset += len(ch.encode("utf-8", errors="surrogatepass"))
-    dry_run = _values(query, "dryRun")
+    dry_run = query_values(query, "dryRun")
     if any(v != "All" for v in dry_run):
         errs.append(fe.not_supported("CSR-CREATE-OPTS", "dryRun", dry_run, ["All"]))
-    validation = _first(query, "fieldValidation")
+    validation = query_first(query, "fieldValidation")
     if validation not in ("", "Ignore", "Strict", "Warn"):
         errs.append(
             fe.not_supported(
@@ -171,12 +167,12 @@ def validate_create_options(query: Mapping[str, Sequence[str]]) -> list[fe.Field
 
 
 def is_dry_run(query: Mapping[str, Sequence[str]]) -> bool:
-    return len(_values(query, "dryRun")) > 0
+    return len(query_values(query, "dryRun")) > 0
 
 
 def field_validation_directive(query: Mapping[str, Sequence[str]]) -> str:
     """The effective directive: an empty parameter means ``Warn``."""
-    return _first(query, "fieldValidation") or "Warn"
+    return query_first(query, "fieldValidation") or "Warn"
 
 
 def warning_header(text: str) -> str | None:
@@ -403,10 +399,7 @@ def decide_create(
     # 3. apiVersion
     if (decoded.gvk.group, decoded.gvk.version) != (st.GROUP, st.VERSION):
         return _fail(
-            st.bad_request(
-                f"the API version in the data ({decoded.gvk.api_version}) does not match "
-                f"the expected API version ({st.API_VERSION})"
-            ),
+            st.api_version_mismatch(decoded.gvk.api_version),
             ["CSR-CREATE-APIVERSION"],
             warnings,
         )

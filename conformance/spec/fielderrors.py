@@ -74,13 +74,6 @@ _GO_SIMPLE_ESCAPES: Final[Mapping[str, str]] = {
 }
 
 
-def _go_is_print(ch: str) -> bool:
-    # Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and U+0020.
-    if ch == " ":
-        return True
-    return gounicode.category(ch)[0] in "LMNPS"
-
-
 def go_quote(s: str | bytes) -> str:
     """Go's ``strconv.Quote`` (what ``%q`` prints for a string).
 
@@ -95,7 +88,7 @@ def go_quote(s: str | bytes) -> str:
             continue
         if ch in ('"', "\\"):
             out.append("\\" + ch)
-        elif _go_is_print(ch):
+        elif gounicode.is_print(ch):
             out.append(ch)
         elif ch in _GO_SIMPLE_ESCAPES:
             out.append(_GO_SIMPLE_ESCAPES[ch])

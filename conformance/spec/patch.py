@@ -35,7 +35,7 @@ from typing import Any, Final
 from conformance.spec import fielderrors as fe
 from conformance.spec import status as st
 from conformance.spec.changes import EARLY_PATCH_VALIDATION
-from conformance.spec.create import validate_create_options, warning_header
+from conformance.spec.create import query_first, validate_create_options, warning_header
 from conformance.spec.decode import (
     JSONSyntaxError,
     _Num,
@@ -166,23 +166,13 @@ def _has(query: Mapping[str, Sequence[str]], key: str) -> bool:
     return bool([values] if isinstance(values, str) else list(values))
 
 
-def _first(query: Mapping[str, Sequence[str]], key: str) -> str:
-    values = query.get(key)
-    if values is None:
-        return ""
-    if isinstance(values, str):
-        return values
-    items = list(values)
-    return items[0] if items else ""
-
-
 def validate_patch_options(
     query: Mapping[str, Sequence[str]], patch_type: str
 ) -> list[fe.FieldError]:
     """``ValidatePatchOptions``: the apply-specific rule first, then the shared ones."""
     errs: list[fe.FieldError] = []
     if patch_type == APPLY_PATCH:
-        if _first(query, "fieldManager") == "":
+        if query_first(query, "fieldManager") == "":
             errs.append(
                 fe.required("CSR-PATCH-OPTS", "fieldManager", "is required for apply patch")
             )
@@ -437,17 +427,14 @@ def _decode_into_internal(
         )
     warnings = _warnings(all_strict)
     if name == "":
-        message = (
-            f"the name of the object ({url_name} based on URL) was undeterminable: "
-            "name must be provided"
-        )
         return PatchResult(
-            error=st.bad_request(message), warnings=warnings, rules=[rule, "CSR-UPD-NAME"]
+            error=st.name_mismatch("", url_name), warnings=warnings, rules=[rule, "CSR-UPD-NAME"]
         )
     if name != url_name:
-        message = f"the name of the object ({name}) does not match the name on the URL ({url_name})"
         return PatchResult(
-            error=st.bad_request(message), warnings=warnings, rules=[rule, "CSR-UPD-NAME"]
+            error=st.name_mismatch(name, url_name),
+            warnings=warnings,
+            rules=[rule, "CSR-UPD-NAME"],
         )
     # The object would go on with an empty spec and status; not modelled further.
     return PatchResult(

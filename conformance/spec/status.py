@@ -230,6 +230,26 @@ def bad_request(message: str) -> Status:
     return _status(400, "BadRequest", message)
 
 
+def name_mismatch(obj_name: str, url_name: str) -> Status:
+    """``checkName``: an empty name cannot be read at all; any other must equal the URL's."""
+    if obj_name == "":
+        return bad_request(
+            f"the name of the object ({url_name} based on URL) was undeterminable: "
+            "name must be provided"
+        )
+    return bad_request(
+        f"the name of the object ({obj_name}) does not match the name on the URL ({url_name})"
+    )
+
+
+def api_version_mismatch(api_version: str) -> Status:
+    """A body of another group/version than the endpoint's (create and update decoding)."""
+    return bad_request(
+        f"the API version in the data ({api_version}) does not match "
+        f"the expected API version ({API_VERSION})"
+    )
+
+
 def unsupported_media_type(
     content_type: str = "", accepted: Sequence[str] = CREATE_MEDIA_TYPES
 ) -> Status:

@@ -45,6 +45,7 @@ from conformance.spec.create import (
     field_validation_directive,
     is_dry_run,
     prepare_for_create,
+    query_first,
     response_object,
     subject_restriction,
     validate_create_options,
@@ -196,18 +197,6 @@ def uid_precondition_conflict(
     return st.conflict(name, message)
 
 
-def name_mismatch(obj_name: str, url_name: str) -> st.Status:
-    """``checkName``: an empty name cannot be read at all; any other must equal the URL's."""
-    if obj_name == "":
-        return st.bad_request(
-            f"the name of the object ({url_name} based on URL) was undeterminable: "
-            "name must be provided"
-        )
-    return st.bad_request(
-        f"the name of the object ({obj_name}) does not match the name on the URL ({url_name})"
-    )
-
-
 def _dedup_owner_references(obj: dict[str, Any], template: str) -> str | None:
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
@@ -244,7 +233,7 @@ def manager_or_user_agent(field_manager: str, user_agent: str) -> str:
     out = ""
     size = 0
     for ch in user_agent.split("/")[0]:
-        if not _is_print(ch):
+        if not gounicode.is_print(ch):
             continue
         width = len(ch.encode("utf-8", errors="surrogatepass"))
         if size + width > 128:
@@ -252,20 +241,6 @@ def manager_or_user_agent(field_manager: str, user_agent: str) -> str:
         out += ch
         size += width
     return out
-
-
-def _is_print(ch: str) -> bool:
-    return ch == " " or gounicode.category(ch)[0] in "LMNPS"
-
-
-def _first(query: Mapping[str, Sequence[str]], key: str) -> str:
-    values = query.get(key)
-    if values is None:
-        return ""
-    if isinstance(values, str):
-        return values
-    items = list(values)
-    return items[0] if items else ""
 
 
 def _managed_of(obj: Mapping[str, Any]) -> list[Any]:
@@ -389,10 +364,7 @@ def decide_update(
         assert decoded.obj is not None and decoded.gvk is not None
         if (decoded.gvk.group, decoded.gvk.version) != (st.GROUP, st.VERSION):
             return _fail(
-                st.bad_request(
-                    f"the API version in the data ({decoded.gvk.api_version}) does not match "
-                    f"the expected API version ({st.API_VERSION})"
-                ),
+                st.api_version_mismatch(decoded.gvk.api_version),
                 ["CSR-UPD-DECODE"],
                 warnings,
             )
@@ -401,7 +373,7 @@ def decide_update(
         meta.pop("namespace", None)
         new["metadata"] = meta
         if _str(meta, "name") != name:
-            return _fail(name_mismatch(_str(meta, "name"), name), ["CSR-UPD-NAME"], warnings)
+            return _fail(st.name_mismatch(_str(meta, "name"), name), ["CSR-UPD-NAME"], warnings)
         header = _dedup_owner_references(new, DUPLICATE_OWNER_REFS)
         if header is not None:
             warnings.append(header)
@@ -468,7 +440,7 @@ def decide_update(
         new["metadata"] = meta
         if _str(meta, "name") != name:
             return _fail(
-                name_mismatch(_str(meta, "name"), name), [*rules, "CSR-UPD-NAME"], warnings
+                st.name_mismatch(_str(meta, "name"), name), [*rules, "CSR-UPD-NAME"], warnings
             )
         header = _dedup_owner_references(new, DUPLICATE_OWNER_REFS_AFTER_ADMISSION)
         if header is not None and header not in warnings:
@@ -478,7 +450,7 @@ def decide_update(
 
     managed: list[Any] | None = None
     if user_agent is not None:
-        manager = manager_or_user_agent(_first(query, "fieldManager"), user_agent)
+        manager = manager_or_user_agent(query_first(query, "fieldManager"), user_agent)
         managed = _ssa().update_managed_fields(
             endpoint, stored, new, manager, now=managed_now or now
         )
@@ -705,7 +677,7 @@ def _has_surrogate(value: Any) -> bool:
 
 def _force(query: Mapping[str, Sequence[str]]) -> bool:
     """``Convert_Slice_string_To_Pointer_bool``: only ``0`` and ``false`` are false."""
-    value = _first(query, "force")
+    value = query_first(query, "force")
     if query.get("force") is None:
         return False
     return not (value == "0" or value.lower() == "false")
@@ -773,7 +745,7 @@ def _decide_apply(
             ),
             rules,
         )
-    manager = _first(query, "fieldManager")
+    manager = query_first(query, "fieldManager")
     result = ssa.apply(endpoint, stored, doc, manager, _force(query), managed_now)
     if result.error is not None:
         return _fail(result.error, rules)
@@ -795,7 +767,7 @@ def _decide_apply(
     meta.pop("namespace", None)
     new["metadata"] = meta
     if _str(meta, "name") != name:
-        return _fail(name_mismatch(_str(meta, "name"), name), [*rules, "CSR-UPD-NAME"], warnings)
+        return _fail(st.name_mismatch(_str(meta, "name"), name), [*rules, "CSR-UPD-NAME"], warnings)
     header = _dedup_owner_references(new, DUPLICATE_OWNER_REFS_AFTER_ADMISSION)
     if header is not None:
         warnings.append(header)
