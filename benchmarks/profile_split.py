@@ -5,7 +5,7 @@ profile covers wall time, not only CPU time). Every sample of the main thread is
 one concern, by the deepest frame that marks one:
 
 - **drawing**: Hypothesis drawing examples (``ConjectureData.draw``, ``strategies/``);
-- **oracle+checks**: ``conformance/spec`` (what kube-apiserver would answer) and the
+- **oracle+checks**: ``conformance/oracle`` (what kube-apiserver would answer) and the
   comparisons in ``conformance/checks.py`` / ``properties/expect.py``;
 - **client**: serialisation, TLS, transcript (``conformance/client``, urllib3,
   ``http.client``, ``json``) while it is computing;
@@ -69,7 +69,7 @@ def classify(frames: list[tuple[str, str]]) -> str:
             return "other"
         if path.startswith("strategies/") or func in ("ConjectureData.draw", "DataObject.draw"):
             concern = "drawing"
-        elif path.startswith("conformance/spec/") or path in (
+        elif path.startswith("conformance/oracle/") or path in (
             "conformance/checks.py",
             "conformance/properties/expect.py",
         ):

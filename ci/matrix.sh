@@ -23,7 +23,7 @@ fi
 python=$(dirname "$(command -v "$cli")")/python
 [ -x "$python" ] || python=python3
 versions=${MATRIX_VERSIONS:-}
-[ -n "$versions" ] || versions=$("$python" -c 'from conformance.spec.versions import MATRIX; print(" ".join(map(str, MATRIX)))') || {
+[ -n "$versions" ] || versions=$("$python" -c 'from conformance.oracle.versions import MATRIX; print(" ".join(map(str, MATRIX)))') || {
   echo "matrix.sh: cannot import csr-conformance with $python" >&2
   exit 2
 }

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from conformance import runstop
 from conformance.client import Client, Connection, TargetError, Transcript
 from conformance.identities import ADMIN, APPROVER, SIGNER, USER
+from conformance.oracle.versions import MATRIX, NEWEST, KubeVersion, judge
 from conformance.runstop import (
     EXIT_BUDGET,
     EXIT_CANNOT_RUN,
@@ -32,7 +33,6 @@ from conformance.runstop import (
     EXIT_OK,
     EXIT_TERMINATED,
 )
-from conformance.spec.versions import MATRIX, NEWEST, KubeVersion, judge
 from conformance.targets import TargetEnv, TargetSpec, TargetStartError, open_target
 
 if typing.TYPE_CHECKING:
@@ -502,8 +502,8 @@ def _faults() -> int:
 
 def rule_checkers() -> dict[str, list[str]]:
     """Rule id -> the properties that name it (empty when none does)."""
+    from conformance.oracle.csr.rules import RULES
     from conformance.properties.catalog import property_rules
-    from conformance.spec.rules import RULES
 
     checkers: dict[str, list[str]] = {rid: [] for rid in RULES}
     for prop, rule_ids in sorted(property_rules().items()):
@@ -514,7 +514,7 @@ def rule_checkers() -> dict[str, list[str]]:
 
 def rules_markdown() -> str:
     """The rules × properties table, as the README shows it."""
-    from conformance.spec.rules import RULES
+    from conformance.oracle.csr.rules import RULES
 
     checkers = rule_checkers()
     lines = ["| rule | section | what holds | checked by |", "|---|---|---|---|"]
@@ -526,7 +526,7 @@ def rules_markdown() -> str:
 
 def versions_markdown() -> str:
     """The rules-by-version table, as the README shows it: one row per change."""
-    from conformance.spec.changes import CHANGES
+    from conformance.oracle.changes import CHANGES
 
     lines = [
         f"Releases the oracle knows: {', '.join(str(v) for v in MATRIX)}.",
@@ -541,7 +541,7 @@ def versions_markdown() -> str:
 
 
 def _rules_by_version(markdown: bool) -> int:
-    from conformance.spec.changes import CHANGES
+    from conformance.oracle.changes import CHANGES
 
     if markdown:
         print(versions_markdown(), end="")
@@ -557,7 +557,7 @@ def _rules_by_version(markdown: bool) -> int:
 
 
 def _rules(markdown: bool = False) -> int:
-    from conformance.spec.rules import RULES
+    from conformance.oracle.csr.rules import RULES
 
     try:
         checkers = rule_checkers()
@@ -611,7 +611,9 @@ def _signer_arguments(p: argparse.ArgumentParser) -> None:
 def _check_signers(args: argparse.Namespace) -> None:
     """Refuse malformed signer names, unreadable CA files and bad deadlines up front."""
     for name in args.signer:
-        from conformance.spec.signer import validate_signer_name  # only when used: slow import
+        from conformance.oracle.csr.signer import (
+            validate_signer_name,  # only when used: slow import
+        )
 
         errs = validate_signer_name(name)
         if errs:
@@ -1141,7 +1143,7 @@ def _at_file(expr: str, joiner: str) -> str:
 
 def _check_selection(args: argparse.Namespace) -> None:
     """Unknown rule ids and unreadable @files are refused before any work."""
-    from conformance.spec.rules import RULES
+    from conformance.oracle.csr.rules import RULES
 
     if args.keyword:
         _at_file(args.keyword, " or ")

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from conformance.spec.selectors import ListSelectors
+from conformance.oracle.apimachinery.selectors import ListSelectors
 
 ADDED: Final = "ADDED"
 MODIFIED: Final = "MODIFIED"

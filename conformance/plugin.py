@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, Phase, settings
 from conformance import runstop
 from conformance.client import TargetError
 from conformance.identities import ADMIN, APPROVER, SIGNER, USER
+from conformance.oracle.versions import NEWEST, UNVERIFIED, KubeVersion, deciding, judge
 from conformance.properties import support
 from conformance.session import PROFILES, Session
-from conformance.spec.versions import NEWEST, UNVERIFIED, KubeVersion, deciding, judge
 from conformance.targets import KINDS, TargetSpec, open_target
 from reports.concerns import case_rules, concern_of, failure_message
 from reports.model import CaseResult, RunResult

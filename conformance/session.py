@@ -21,7 +21,7 @@ import pytest
 from conformance import runstop
 from conformance.client import Breaker, Client, Connection, TargetError, Transcript
 from conformance.identities import ADMIN
-from conformance.spec.versions import Judgement, KubeVersion, judge
+from conformance.oracle.versions import Judgement, KubeVersion, judge
 
 if TYPE_CHECKING:  # the session is handed an opened target; it never opens one itself
     from conformance.targets import TargetEnv

@@ -12,7 +12,7 @@ __all__ = ["CaseResult", "RunResult", "all_rules", "write_reports"]
 
 def all_rules() -> dict[str, str]:
     """Rule id -> summary, from the oracle's registry."""
-    from conformance.spec.rules import RULES
+    from conformance.oracle.csr.rules import RULES
 
     return {rid: r.summary for rid, r in RULES.items()}
 

@@ -3,7 +3,7 @@
 The JUnit file has one ``testsuite`` per concern so a CI page groups results the way a
 server author thinks about them ("my validation is fine, my patches are not"). A
 property's concern follows from its first rule id, so it is stable across runs and
-needs no second list to maintain: rule ids never change (conformance/spec/rules.py).
+needs no second list to maintain: rule ids never change (conformance/oracle/csr/rules.py).
 """
 
 from __future__ import annotations

@@ -423,7 +423,7 @@ STEPS: list[Step] = [
         API,
         query=(("fieldSelector", "spec.signerName=example.com/diff"),),
     ),
-    # Behaviours that changed between the releases of the matrix (conformance.spec.changes);
+    # Behaviours that changed between the releases of the matrix (conformance.oracle.changes);
     # each step answers differently on at least one of them.
     Step(
         "create-ownerref-empty",
@@ -452,7 +452,9 @@ STEPS: list[Step] = [
         csr("diff-l1", metadata={"labels": {"x" * 64: "y" * 64}}),
     ),
     # One bad label a step: Go walks the label map in random order.
-    Step("create-label-two-slashes", "POST", API, csr("diff-l2", metadata={"labels": {"a/b/c": "v"}})),
+    Step(
+        "create-label-two-slashes", "POST", API, csr("diff-l2", metadata={"labels": {"a/b/c": "v"}})
+    ),
     Step("create-v1", "POST", API, csr("diff-v1", signer="example.com/versions")),
     Step("create-v2", "POST", API, csr("diff-v2", signer="example.com/versions")),
     Step("create-v4", "POST", API, csr("diff-v4", signer="example.com/versions")),

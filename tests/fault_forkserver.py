@@ -42,9 +42,9 @@ def _warm_up() -> None:
     import kubernetes.config
 
     import conformance.cli
+    import conformance.oracle.csr.create
+    import conformance.oracle.csr.update
     import conformance.plugin
-    import conformance.spec.create
-    import conformance.spec.update
     import strategies.csr
     import strategies.updates
     from conformance.targets.fake import server

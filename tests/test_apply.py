@@ -2,7 +2,7 @@
 
 The fixtures (``tests/fixtures/apply/*.json``, written by ``capture.py`` there) record
 scenarios step by step: each request and the server's full response. Every step is
-replayed through ``conformance.spec.apply`` with the previous response as the live
+replayed through ``conformance.oracle.apimachinery.apply`` with the previous response as the live
 object, and the managedFields (entries, order, times, FieldsV1 bytes), the conflict
 Status and the merged metadata must match what the server did.
 """
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.spec import apply as ssa
-from conformance.spec.ssa_fieldset import FieldSet
+from conformance.oracle.apimachinery import apply as ssa
+from conformance.oracle.apimachinery.ssa_fieldset import FieldSet
 from conformance.targets.fake import managed_fields as fake_managed_fields
 
 FIXTURES = Path(__file__).parent / "fixtures" / "apply"

@@ -26,7 +26,7 @@ from differential_corpus import STEPS, Step
 
 from conformance.client import Client, Connection, Transcript
 from conformance.identities import ROLES
-from conformance.spec.versions import MATRIX, NEWEST, RELEASES, KubeVersion
+from conformance.oracle.versions import MATRIX, NEWEST, RELEASES, KubeVersion
 
 _UID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SHA256 = hashes.SHA256()

@@ -27,7 +27,7 @@ import yaml
 from test_fake_update import Reply
 
 from conformance.identities import ADMIN, APPROVER, ROLES, SIGNER, USER
-from conformance.spec.rules import RULES
+from conformance.oracle.csr.rules import RULES
 from conformance.targets.fake import FAULTS, FakeConfig, FakeServer
 from conformance.targets.fake.faults import RUN_LABEL_KEY
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.spec.goscan import syntax_error
+from conformance.oracle.golang.jsonscan import syntax_error
 
 CUT_BODIES = [
     (b'{"a": "\\u00', "invalid character ' ' in \\u hexadecimal character escape"),
@@ -36,7 +36,7 @@ def test_apply_with_surrogate_escapes_is_refused_like_go_yaml() -> None:
     """go-yaml refuses ``\\ud83d\\ude00`` (how JSON encoders escape U+1F600) in an apply
     body: 400 before anything else (seen on kube-apiserver v1.37.2 by the focused update
     properties, which send apply bodies as ASCII JSON)."""
-    from conformance.spec.update import decide_update
+    from conformance.oracle.csr.update import decide_update
 
     body = b'{"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", '
     body += b'"metadata": {"name": "x", "annotations": {"a": "\\ud83d\\ude00"}}}'
@@ -62,7 +62,7 @@ def test_apply_with_surrogate_escapes_is_refused_like_go_yaml() -> None:
 def test_quoting_follows_gos_unicode_version() -> None:
     """A character of Unicode 15.0 (Go 1.26's tables), unassigned in Python 3.11's, is
     printable to kube-apiserver's strconv.Quote (seen on v1.37.2 in a patch error)."""
-    from conformance.spec.fielderrors import go_quote
+    from conformance.oracle.apimachinery.fielderrors import go_quote
 
     assert go_quote("a\U00031350") == '"a\U00031350"'
     assert go_quote("\U000e0080") == '"\\U000e0080"'

@@ -18,7 +18,7 @@ from conformance.history import (
     Watcher,
     check_history,
 )
-from conformance.spec.selectors import parse_list_selectors
+from conformance.oracle.apimachinery.selectors import parse_list_selectors
 
 SEL = "ex=1"
 

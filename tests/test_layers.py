@@ -39,11 +39,11 @@ def test_a_lower_layer_importing_a_higher_one_fails_the_lint(tmp_path: Path) -> 
     for name in ("conformance", "strategies", "reports"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    status = tmp_path / "conformance" / "spec" / "status.py"
+    status = tmp_path / "conformance" / "oracle" / "apimachinery" / "status.py"
     status.write_text(status.read_text() + "\nimport conformance.plugin  # noqa: E402,F401\n")
     proc = _lint(tmp_path)
     assert proc.returncode != 0, proc.stdout[-3000:]
-    assert "conformance.spec is not allowed to import conformance.plugin" in proc.stdout
+    assert "conformance.oracle is not allowed to import conformance.plugin" in proc.stdout
 
 
 def _handler_files() -> list[Path]:

@@ -25,8 +25,8 @@ from cryptography import x509
 
 from conformance.client import Client, Connection, Transcript, csr_path
 from conformance.identities import ADMIN, USER
+from conformance.oracle.csr.signer import KUBE_APISERVER_CLIENT_KUBELET
 from conformance.properties.signer_draws import control_request
-from conformance.spec.signer import KUBE_APISERVER_CLIENT_KUBELET
 from conformance.targets.controlplane import ControlPlane
 
 

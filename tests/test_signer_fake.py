@@ -18,14 +18,14 @@ from clirun import run_cli
 from cryptography import x509
 
 from conformance.client import Client, Connection, Transcript, csr_path
-from conformance.properties.signer_draws import SignerRequest, control_request, refused_requests
-from conformance.spec.signer import KUBE_APISERVER_CLIENT, KUBELET_SERVING
-from conformance.spec.signing import (
+from conformance.oracle.csr.signer import KUBE_APISERVER_CLIENT, KUBELET_SERVING
+from conformance.oracle.csr.signing import (
     BACKDATE,
     FAILED_REASON,
     certificate_ext_key_usages,
     names_of,
 )
+from conformance.properties.signer_draws import SignerRequest, control_request, refused_requests
 from conformance.targets.fake import FakeConfig, FakeServer
 from conformance.targets.fake.faults import FAULTS
 from conformance.targets.fake.signing_ca import SignerConfig

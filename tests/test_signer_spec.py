@@ -1,4 +1,4 @@
-"""The signing policy and the certificate judge (``conformance.spec.signing``), offline.
+"""The signing policy and the certificate judge (``conformance.oracle.csr.signing``), offline.
 
 Each check of :func:`check_issued` is shown to fire on a certificate built to break
 exactly that rule, and to stay quiet on one built the way kube-controller-manager builds
@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conformance.spec.signer import (
+from conformance.oracle.csr.signer import (
     KUBE_APISERVER_CLIENT,
     KUBE_APISERVER_CLIENT_KUBELET,
     KUBELET_SERVING,
 )
-from conformance.spec.signing import (
+from conformance.oracle.csr.signing import (
     BACKDATE,
     MIN_DURATION,
     CustomPolicy,
@@ -156,7 +156,7 @@ def _request(
 
 
 def _issue(ca: SigningCA, req: Request, nb: dt.datetime, na: dt.datetime, **kw: object) -> str:
-    from conformance.spec.signing import names_of
+    from conformance.oracle.csr.signing import names_of
 
     return ca.issue(req.csr, list(req.usages), nb, na, names=names_of(req.csr.extensions), **kw)  # type: ignore[arg-type]
 
@@ -208,7 +208,7 @@ def test_an_unparseable_certificate_is_an_issue_violation() -> None:
 
 
 def test_eku_oids_cover_client_and_server_auth() -> None:
-    from conformance.spec.signing import ext_key_usages
+    from conformance.oracle.csr.signing import ext_key_usages
 
     assert ext_key_usages(["client auth", "server auth"]) == {
         ExtendedKeyUsageOID.CLIENT_AUTH,

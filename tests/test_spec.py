@@ -1,4 +1,4 @@
-"""Tests of the oracle (conformance/spec) against hand-written inputs.
+"""Tests of the oracle (conformance/oracle) against hand-written inputs.
 
 The expected strings were checked against a real kube-apiserver v1.37.2 (see the spec
 modules' docstrings for the upstream files); these tests pin them so a refactor of the
@@ -20,9 +20,10 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from conformance.spec import fielderrors as fe
-from conformance.spec import status as st
-from conformance.spec.create import (
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.decode import decode_body, summarize_data
+from conformance.oracle.csr.create import (
     CreateDecision,
     UserInfo,
     decide_create,
@@ -33,17 +34,15 @@ from conformance.spec.create import (
     validate_create_options,
     warning_header,
 )
-from conformance.spec.decode import decode_body, summarize_data
-from conformance.spec.goenc import CorruptInputError, b64decode, pem_decode, pem_decode_all
-from conformance.spec.request import (
+from conformance.oracle.csr.request import (
     BLOCK_TYPE_MESSAGE,
     check_request,
     parse_subject_organizations,
     validate_request,
 )
-from conformance.spec.rules import RULES, rule
-from conformance.spec.signer import validate_csr_signer_name, validate_signer_name
-from conformance.spec.validation import (
+from conformance.oracle.csr.rules import RULES, rule
+from conformance.oracle.csr.signer import validate_csr_signer_name, validate_signer_name
+from conformance.oracle.csr.validation import (
     VALID_USAGES,
     ValidationOptions,
     apply_declarative,
@@ -54,7 +53,13 @@ from conformance.spec.validation import (
     validate_meta_path_segments,
     validate_usages,
 )
-from conformance.spec.versions import V1_34, V1_35, V1_36, V1_37
+from conformance.oracle.golang.decoders import (
+    CorruptInputError,
+    b64decode,
+    pem_decode,
+    pem_decode_all,
+)
+from conformance.oracle.versions import V1_34, V1_35, V1_36, V1_37
 
 # ---------------------------------------------------------------------------
 # fixtures
@@ -808,7 +813,7 @@ def test_prepare_for_create_is_pure() -> None:
 
 
 def test_delete_options_and_preconditions() -> None:
-    from conformance.spec.delete import DeleteOptionsView, validate_delete_options
+    from conformance.oracle.csr.delete import DeleteOptionsView, validate_delete_options
 
     assert validate_delete_options(DeleteOptionsView()) == []
     errs = validate_delete_options(DeleteOptionsView(propagation_policy="Foo", dry_run=["x"]))

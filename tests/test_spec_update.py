@@ -1,7 +1,7 @@
 """Tests of the update oracle: strategies, validation, admission, patches, the pipeline.
 
 Expected strings were read off kube-apiserver v1.37.2 (a ControlPlane from the built
-binaries); the module docstrings in ``conformance/spec`` name the upstream files. The
+binaries); the module docstrings in ``conformance/oracle`` name the upstream files. The
 last test replays a generated corpus against a real server when the binaries exist.
 """
 
@@ -17,33 +17,37 @@ from typing import Any
 import pems
 import pytest
 
-from conformance.spec import fielderrors as fe
-from conformance.spec import status as st
-from conformance.spec.create import UserInfo
-from conformance.spec.gojson import encode_csr, go_format_v
-from conformance.spec.jsonpatch import apply_json_patch, apply_merge_patch, decode_patch
-from conformance.spec.patch import (
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.jsonpatch import (
+    apply_json_patch,
+    apply_merge_patch,
+    decode_patch,
+)
+from conformance.oracle.apimachinery.patch import (
     check_patch_content_type,
     strict_json_patch,
     validate_patch_options,
 )
-from conformance.spec.rules import RULES, rule
-from conformance.spec.smp import SMPError, strategic_merge
-from conformance.spec.update import (
+from conformance.oracle.apimachinery.smp import SMPError, strategic_merge
+from conformance.oracle.csr.create import UserInfo
+from conformance.oracle.csr.rules import RULES, rule
+from conformance.oracle.csr.update import (
     Method,
     UpdateDecision,
     decide_update,
     manager_or_user_agent,
     parse_uint64,
 )
-from conformance.spec.update_admission import admission_update, rbac_forbidden
-from conformance.spec.update_strategy import (
+from conformance.oracle.csr.update_admission import admission_update, rbac_forbidden
+from conformance.oracle.csr.update_strategy import (
     Endpoint,
     condition_diff,
     prepare_update,
     transition_errors,
     validate_update,
 )
+from conformance.oracle.golang.jsonencode import encode_csr, go_format_v
 
 NOW = "2025-06-01T12:00:00Z"
 EARLIER = "2025-01-01T00:00:00Z"

@@ -16,12 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from conformance.spec.fielderrors import FieldError
-from conformance.spec.goenc import b64decode, pem_decode
-from conformance.spec.request import validate_request
-from conformance.spec.rules import RULES
-from conformance.spec.signer import validate_csr_signer_name
-from conformance.spec.validation import (
+from conformance.oracle.apimachinery.fielderrors import FieldError
+from conformance.oracle.csr.request import validate_request
+from conformance.oracle.csr.rules import RULES
+from conformance.oracle.csr.signer import validate_csr_signer_name
+from conformance.oracle.csr.validation import (
     ValidationOptions,
     is_path_segment_name,
     is_path_segment_prefix,
@@ -31,6 +30,7 @@ from conformance.spec.validation import (
     validate_object_meta,
     validate_usages,
 )
+from conformance.oracle.golang.decoders import b64decode, pem_decode
 from strategies import keys as keypool
 from strategies.csr import (
     INVALID_CSR_RULES,

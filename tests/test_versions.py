@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
-from conformance.spec.changes import CHANGES
-from conformance.spec.rules import RULES
-from conformance.spec.versions import (
+from conformance.oracle.changes import CHANGES
+from conformance.oracle.csr.rules import RULES
+from conformance.oracle.versions import (
     MATRIX,
     NEWEST,
     OLDEST,

@@ -17,10 +17,10 @@ from typing import Any
 from conformance import checks
 from conformance.client import Response
 from conformance.client.api import USER_AGENT
+from conformance.oracle.csr.create import CreateDecision, UserInfo, decide_create
+from conformance.oracle.csr.update import UpdateDecision, decide_update
 from conformance.properties.permissions import authorizer_for
 from conformance.session import Identity, Session
-from conformance.spec.create import CreateDecision, UserInfo, decide_create
-from conformance.spec.update import UpdateDecision, decide_update
 
 Query = Mapping[str, Sequence[str]]
 _PLACEHOLDER_UID = "00000000-0000-0000-0000-000000000000"
@@ -29,12 +29,8 @@ _RV = ("metadata.resourceVersion",)
 
 
 def user_info(identity: Identity) -> UserInfo:
-    return UserInfo(
-        username=identity.username,
-        uid=identity.uid,
-        groups=list(identity.groups),
-        extra={k: list(v) for k, v in identity.extra.items()},
-    )
+    """The caller as the oracle's create and update pipelines take it."""
+    return UserInfo.of(identity)
 
 
 def _server_randoms(resp: Response) -> tuple[str, str, str]:

@@ -19,12 +19,12 @@ from cryptography.x509.oid import NameOID
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from conformance.spec.signer import (
+from conformance.oracle.csr.signer import (
     KUBE_APISERVER_CLIENT,
     KUBE_APISERVER_CLIENT_KUBELET,
     KUBELET_SERVING,
 )
-from conformance.spec.signing import NODE_PREFIX, NODES_GROUP, Names, policy_error
+from conformance.oracle.csr.signing import NODE_PREFIX, NODES_GROUP, Names, policy_error
 from strategies.keys import PrivateKey, pool_key, private_keys, signature_hash
 
 KEY_KINDS: Final = ("ed25519", "ecdsa-p256", "ecdsa-p384", "rsa-2048")

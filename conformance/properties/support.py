@@ -164,7 +164,7 @@ def _example_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 def checks(*rule_ids: str) -> Callable[[F], F]:
     """Declare the rules a property checks and give each example its own transcript."""
-    from conformance.spec.rules import RULES
+    from conformance.oracle.csr.rules import RULES
 
     unknown = [r for r in rule_ids if r not in RULES]
     if unknown:

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from conformance import checks
 from conformance.client import Response
 from conformance.identities import ADMIN
+from conformance.oracle.apimachinery import status
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
 from conformance.properties.writes import create
-from conformance.spec import status
 from strategies.csr import valid_csr
 
 

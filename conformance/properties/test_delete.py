@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from conformance import checks
 from conformance.client.api import csr_path
 from conformance.identities import ADMIN, USER
+from conformance.oracle.apimachinery import status
+from conformance.oracle.csr import delete as spec_delete
 from conformance.properties.draws import distinct_csrs
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
 from conformance.properties.writes import create
 from conformance.session import EXAMPLE_LABEL, RUN_LABEL
-from conformance.spec import delete as spec_delete
-from conformance.spec import status
 from strategies.csr import valid_csr
 
 

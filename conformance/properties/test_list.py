@@ -17,12 +17,12 @@ from conformance import checks
 from conformance.client import Response
 from conformance.client.watch import open_watch
 from conformance.identities import ADMIN
+from conformance.oracle.apimachinery import listing
+from conformance.oracle.apimachinery.selectors import SelectorError, parse_list_selectors
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
 from conformance.properties.watchdraws import request_pems
 from conformance.session import EXAMPLE_LABEL
-from conformance.spec import listing
-from conformance.spec.selectors import SelectorError, parse_list_selectors
 from strategies.csr import encode_request
 
 KEYS: Final = ("csr-conformance.io/tier", "csr-conformance.io/zone")
@@ -437,7 +437,7 @@ def test_a_malformed_label_selector_is_400(selector: str, watch: bool) -> None:
             resp = Response(status=w.status, headers=w.headers, body=w.error_body)
     else:
         resp = session.client(ADMIN).list(query)
-    from conformance.spec import status
+    from conformance.oracle.apimachinery import status
 
     if session.exact:
         checks.status_matches(resp, status.bad_request(message), exact_message=True)

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from conformance import checks
 from conformance.identities import ADMIN
+from conformance.oracle.apimachinery import status
+from conformance.oracle.apimachinery.selectors import parse_list_selectors
 from conformance.properties.draws import distinct_csrs
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
 from conformance.properties.writes import create
 from conformance.session import EXAMPLE_LABEL
-from conformance.spec import status
-from conformance.spec.selectors import parse_list_selectors
 from strategies.csr import valid_csr
 from strategies.names import object_names
 

@@ -40,17 +40,7 @@ from hypothesis import strategies as st
 from conformance.client import TargetError, csr_path
 from conformance.client.watch import WatchEvent, WatchStream, open_watch
 from conformance.identities import ADMIN, USER
-from conformance.properties import support
-from conformance.properties.signer_draws import (
-    SignerRequest,
-    control_request,
-    refused_requests,
-    valid_requests,
-)
-from conformance.properties.support import checks as rules
-from conformance.properties.support import current_session
-from conformance.session import EXAMPLE_LABEL, Session
-from conformance.spec.signing import (
+from conformance.oracle.csr.signing import (
     FAILED_REASON,
     KUBERNETES_SIGNERS,
     NODE_SUBJECT_SIGNERS,
@@ -61,6 +51,16 @@ from conformance.spec.signing import (
     knows_policy,
     parse_certificates,
 )
+from conformance.properties import support
+from conformance.properties.signer_draws import (
+    SignerRequest,
+    control_request,
+    refused_requests,
+    valid_requests,
+)
+from conformance.properties.support import checks as rules
+from conformance.properties.support import current_session
+from conformance.session import EXAMPLE_LABEL, Session
 
 NO_SIGNER: Final = "(none)"
 """The parameter when no signer applies; every property skips with the reason."""

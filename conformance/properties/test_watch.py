@@ -23,6 +23,8 @@ from conformance.client import Response
 from conformance.client.watch import WatchEvent, open_watch
 from conformance.history import History, Watcher, bookmarkable, guarantee_failure, rv_of
 from conformance.identities import ADMIN
+from conformance.oracle.apimachinery import listing
+from conformance.oracle.apimachinery.selectors import parse_list_selectors
 from conformance.properties.support import checks as rules
 from conformance.properties.support import current_session
 from conformance.properties.watchdraws import (
@@ -34,8 +36,6 @@ from conformance.properties.watchdraws import (
     request_pems,
 )
 from conformance.session import EXAMPLE_LABEL
-from conformance.spec import listing
-from conformance.spec.selectors import parse_list_selectors
 
 _TOO_OLD = re.compile(r"too old resource version: 1 \(\d+\)")
 

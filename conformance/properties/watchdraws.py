@@ -28,9 +28,9 @@ from conformance.history import (
     render,
     rv_of,
 )
+from conformance.oracle.apimachinery import listing
+from conformance.oracle.apimachinery.selectors import parse_list_selectors
 from conformance.session import EXAMPLE_LABEL, Session
-from conformance.spec import listing
-from conformance.spec.selectors import parse_list_selectors
 from strategies.csr import encode_request
 from strategies.pem import csr_pems
 

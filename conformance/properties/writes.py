@@ -18,9 +18,9 @@ from typing import Any
 from conformance import checks
 from conformance.client import Response, csr_path
 from conformance.identities import ADMIN
+from conformance.oracle.csr.update import UpdateDecision
 from conformance.properties.expect import judge_update
 from conformance.session import Session
-from conformance.spec.update import UpdateDecision
 
 CONTENT_TYPES: dict[str, str] = {
     "put": "application/json",

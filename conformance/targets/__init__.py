@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from conformance.identities import ADMIN, ROLES
-from conformance.spec.versions import NEWEST, KubeVersion, judge
+from conformance.oracle.versions import NEWEST, KubeVersion, judge
 
 KINDS = ("fake", "controlplane", "kubeconfig")
 

@@ -9,7 +9,8 @@ Each ``Field`` carries what the three consumers need:
 - protobuf (``conformance.wire.protobuf``): the field ``number`` and wire ``kind``.
   Go's generated marshallers always write non-pointer scalars and structs, even when
   zero, and write pointers, byte slices, lists and maps only when set or non-empty.
-- OpenAPI and server-side apply (``conformance.wire.openapi``, ``conformance.spec.apply``):
+- OpenAPI and server-side apply (``conformance.wire.openapi``,
+``conformance.oracle.apimachinery.apply``):
   ``list_type``/``map_keys``, ``map_type``, ``required``, ``default``, ``enum``, formats,
   patch strategies and the description.
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from conformance.spec.versions import NEWEST, RELEASES, KubeVersion, judge
+from conformance.oracle.versions import NEWEST, RELEASES, KubeVersion, judge
 from conformance.targets.controlplane.errors import MissingAssets
 
 K8S_VERSION: Final = RELEASES[NEWEST]

@@ -19,8 +19,8 @@ from typing import Final, Literal
 from aiohttp import web
 
 from conformance.compaction import FAKE_PATH
-from conformance.spec import status as st
-from conformance.spec.versions import deciding
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.versions import deciding
 from conformance.targets.fake.authz import authorize, forbidden_status
 from conformance.targets.fake.context import STATE_KEY, Call, ServerState
 from conformance.targets.fake.handlers import access_review as access_review_handlers

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from conformance.grants import API_GROUP, GRANTS
-from conformance.spec.fielderrors import go_quote
-from conformance.spec.status import GROUP, failure
+from conformance.oracle.apimachinery.fielderrors import go_quote
+from conformance.oracle.apimachinery.status import GROUP, failure
 from conformance.targets.fake.authn import AUTHENTICATED_GROUP, Principal
 from conformance.targets.fake.requestinfo import RequestInfo
 from conformance.targets.fake.resources import AUTH_GROUP
@@ -116,7 +116,7 @@ def authorize(who: Principal, info: RequestInfo, rules: tuple[PolicyRule, ...] =
 
 Authorizer = Callable[[str, str, str], bool]
 """``authorizer(verb, resource, name)`` in certificates.k8s.io at cluster scope; the
-shape ``conformance.spec.update_admission`` asks its questions in."""
+shape ``conformance.oracle.csr.update_admission`` asks its questions in."""
 
 
 def resource_attributes(verb: str, resource: str, name: str) -> RequestInfo:

@@ -1,7 +1,8 @@
 """Turning POST and PUT bodies into the JSON the oracle decides on.
 
 kube-apiserver decodes JSON, YAML and protobuf bodies into the same Go object; the oracle
-(``conformance.spec.create`` / ``conformance.spec.update``) models the JSON decoder only.
+(``conformance.oracle.csr.create`` / ``conformance.oracle.csr.update``) models the JSON decoder
+only.
 YAML is converted to JSON first, as the server's YAML serializer does. A protobuf body is
 decoded with ``conformance.wire.protobuf`` into exactly the JSON the server would show
 for the decoded object, so handing that JSON to the oracle reproduces the protobuf
@@ -20,7 +21,7 @@ from typing import Final
 
 import yaml
 
-from conformance.spec import status as st
+from conformance.oracle.apimachinery import status as st
 from conformance.wire import protobuf
 
 JSON: Final = "application/json"
@@ -125,7 +126,7 @@ def as_json(data: bytes, content_type: str | None) -> Body:
 
 
 # -- LOCAL SHIM: apply bodies with YAML timestamps ----------------------------------------
-# conformance.spec.update.load_apply_yaml reads apply bodies with PyYAML's SafeLoader,
+# conformance.oracle.csr.update.load_apply_yaml reads apply bodies with PyYAML's SafeLoader,
 # which turns an unquoted ``2020-01-01T00:00:00Z`` into a datetime; sigs.k8s.io/yaml
 # keeps it a string (kube-apiserver v1.37.2 accepts such a lastUpdateTime). Until the
 # oracle's loader is fixed, the fake re-encodes such a body as JSON (which is YAML) with

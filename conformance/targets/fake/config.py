@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.spec.versions import NEWEST, KubeVersion
+from conformance.oracle.versions import NEWEST, KubeVersion
 from conformance.targets.fake.signing_ca import SignerConfig
 
 
@@ -30,4 +30,4 @@ class FakeConfig:
     """Print one line per request on stderr (``serve --log-requests``)."""
     kube_version: KubeVersion = NEWEST
     """The kube-apiserver release to behave as: its /version, discovery and every
-    behaviour :mod:`conformance.spec.changes` keys by release."""
+    behaviour :mod:`conformance.oracle.changes` keys by release."""

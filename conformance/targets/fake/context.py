@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from conformance.spec.versions import NEWEST, KubeVersion
+from conformance.oracle.versions import NEWEST, KubeVersion
 from conformance.targets.fake.authn import Authenticator, Principal
 from conformance.targets.fake.faults import ActiveFaults
 from conformance.targets.fake.requestinfo import RequestInfo

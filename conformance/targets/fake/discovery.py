@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.spec.versions import RELEASES, KubeVersion
+from conformance.oracle.versions import RELEASES, KubeVersion
 from conformance.targets.fake.resources import (
     CORE_V1,
     GROUP_VERSIONS,

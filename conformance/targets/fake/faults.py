@@ -3,7 +3,7 @@
 Design rule 4 says a property that no server bug can break is a defect in the suite. Each
 fault below is one small, plausible deviation from kube-apiserver — the kind of mistake a
 hand-written fake or an alternative API server really makes — and names the rule ids of
-``conformance.spec.rules`` it breaks, so the project's self-check can run each property
+``conformance.oracle.csr.rules`` it breaks, so the project's self-check can run each property
 against the faults aimed at it and demand a failure.
 
 The fake consults faults only through :class:`ActiveFaults`, at the single place where the

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.spec.status import API_VERSION
+from conformance.oracle.apimachinery.status import API_VERSION
 
 
 def manager_name(field_manager: str | None, user_agent: str | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.spec.status import API_VERSION, KIND
+from conformance.oracle.apimachinery.status import API_VERSION, KIND
 from conformance.wire.schema import OBJECT_META_FIELDS
 
 

@@ -17,9 +17,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.spec import status as st
-from conformance.spec.create import UserInfo
-from conformance.spec.update import decide_update
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.csr.create import UserInfo
+from conformance.oracle.csr.update import decide_update
 from conformance.targets.fake.authn import Principal
 from conformance.targets.fake.authz import authorizer_for
 from conformance.targets.fake.context import ServerState
@@ -38,12 +38,7 @@ def go_form(obj: Mapping[str, Any]) -> Obj:
 
 def user_info(principal: Principal) -> UserInfo:
     """The caller as the oracle's create and update pipelines take it."""
-    return UserInfo(
-        username=principal.username,
-        uid=principal.uid,
-        groups=list(principal.groups),
-        extra={k: list(v) for k, v in principal.extra.items()},
-    )
+    return UserInfo.of(principal)
 
 
 def update_status(

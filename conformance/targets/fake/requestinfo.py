@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from multidict import MultiMapping
 
-from conformance.spec.selectors import SelectorError, parse_field_selector
+from conformance.oracle.apimachinery.selectors import SelectorError, parse_field_selector
 
 _API_PREFIXES: Final = ("api", "apis")
 _GROUPLESS_PREFIXES: Final = ("api",)

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Final
 
-from conformance.spec.status import GROUP, KIND, RESOURCE, VERSION
+from conformance.oracle.apimachinery.status import GROUP, KIND, RESOURCE, VERSION
 
 AUTH_GROUP: Final = "authentication.k8s.io"
 AUTH_VERSION: Final = "v1"

@@ -7,7 +7,7 @@ syncs a key from its workqueue:
 
 1. skip a CSR that already has a certificate, that is not Approved (or is Denied), that
    carries ``Failed``, or whose signerName this signer does not serve;
-2. run the signer's policy (:func:`conformance.spec.signing.policy_error`); a refusal
+2. run the signer's policy (:func:`conformance.oracle.csr.signing.policy_error`); a refusal
    appends ``Failed=True``, reason ``SignerValidationFailure``, message the policy's
    error;
 3. otherwise issue: lifetime ``min(expirationSeconds, max)`` with the 10-minute floor,
@@ -38,8 +38,8 @@ from typing import Any, Final
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from conformance.spec.signer import is_kubernetes_signer_name
-from conformance.spec.signing import (
+from conformance.oracle.csr.signer import is_kubernetes_signer_name
+from conformance.oracle.csr.signing import (
     FAILED_REASON,
     Names,
     SignerExpired,

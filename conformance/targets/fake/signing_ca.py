@@ -20,7 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from conformance.spec.signing import (
+from conformance.oracle.csr.signing import (
     DEFAULT_CERT_TTL,
     KUBERNETES_SIGNERS,
     CustomPolicy,

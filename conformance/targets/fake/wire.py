@@ -28,7 +28,7 @@ from typing import Any, Final
 import yaml
 from aiohttp import web
 
-from conformance.spec import status as spec_status
+from conformance.oracle.apimachinery import status as spec_status
 from conformance.wire import protobuf
 
 JSON: Final = "application/json"

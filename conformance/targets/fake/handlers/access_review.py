@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from conformance.spec import status as st
+from conformance.oracle.apimachinery import status as st
 from conformance.targets.fake.authz import authorize
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.requestinfo import RequestInfo

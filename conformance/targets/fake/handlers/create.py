@@ -1,6 +1,6 @@
 """POST of a CSR: the oracle decides, the fake does what storage does.
 
-``conformance.spec.create.decide_create`` is the reference pipeline (options, decode,
+``conformance.oracle.csr.create.decide_create`` is the reference pipeline (options, decode,
 strategy, validation, admission, storage checks); the fake hands it the request as
 received plus the store's facts (existing and terminating names, the clock, a uid, eight
 generateName suffixes for the retry loop) and then does storage's part for a 201: record
@@ -14,8 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from conformance.spec import status as st
-from conformance.spec.create import MAX_GENERATE_NAME_ATTEMPTS, decide_create
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.csr.create import MAX_GENERATE_NAME_ATTEMPTS, decide_create
 from conformance.targets.fake.bodies import as_json
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.handlers.create_faults import (

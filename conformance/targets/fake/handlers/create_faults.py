@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
-from conformance.spec.request import check_request
+from conformance.oracle.csr.request import check_request
 from conformance.targets.fake.faults import ActiveFaults
 from conformance.targets.fake.objects import go_order_metadata
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from aiohttp import web
 
-from conformance.spec import delete as spec_delete
-from conformance.spec import status as st
-from conformance.spec.selectors import ListSelectors, SelectorError
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.selectors import ListSelectors, SelectorError
+from conformance.oracle.csr import delete as spec_delete
 from conformance.targets.fake.authz import authorizer_for
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.handlers import delete_faults

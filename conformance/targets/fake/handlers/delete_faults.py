@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from conformance.spec.delete import POLICIES, DeleteOptions
-from conformance.spec.selectors import FieldSelector, LabelSelector, ListSelectors
+from conformance.oracle.apimachinery.selectors import FieldSelector, LabelSelector, ListSelectors
+from conformance.oracle.csr.delete import POLICIES, DeleteOptions
 from conformance.targets.fake.faults import RUN_LABEL_KEY, ActiveFaults
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from conformance.spec import listing
-from conformance.spec.selectors import (
+from conformance.oracle.apimachinery import listing
+from conformance.oracle.apimachinery.selectors import (
     IN,
     NOT_IN,
     FieldSelector,

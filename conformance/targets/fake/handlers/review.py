@@ -12,7 +12,7 @@ import json
 
 from aiohttp import web
 
-from conformance.spec import status as st
+from conformance.oracle.apimachinery import status as st
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.resources import AUTH_GROUP, AUTH_VERSION
 from conformance.targets.fake.wire import respond

@@ -1,7 +1,7 @@
 """PUT and PATCH of a CSR, its ``/approval`` and its ``/status``: the oracle decides, the
 fake does what storage does.
 
-``conformance.spec.update.decide_update`` is the reference pipeline: RBAC, options,
+``conformance.oracle.csr.update.decide_update`` is the reference pipeline: RBAC, options,
 decoding or patching (server-side apply included), name and uid checks, the
 resourceVersion precondition, the endpoint's strategy, validation, admission,
 managedFields (given the User-Agent) and no-op detection. The fake hands it the request
@@ -29,11 +29,11 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from conformance.spec import status as st
-from conformance.spec.create import is_dry_run
-from conformance.spec.patch import APPLY_PATCH, handler_patch_type
-from conformance.spec.update import UpdateDecision, decide_update
-from conformance.spec.update_strategy import Endpoint, same_storage
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.patch import APPLY_PATCH, handler_patch_type
+from conformance.oracle.csr.create import is_dry_run
+from conformance.oracle.csr.update import UpdateDecision, decide_update
+from conformance.oracle.csr.update_strategy import Endpoint, same_storage
 from conformance.targets.fake.authz import authorizer_for
 from conformance.targets.fake.bodies import apply_body_with_string_timestamps, as_json
 from conformance.targets.fake.context import Call

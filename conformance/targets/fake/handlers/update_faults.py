@@ -25,14 +25,8 @@ from typing import Any, Final
 import yaml
 from aiohttp import web
 
-from conformance.spec import status as st
-from conformance.spec.create import (
-    MAX_GENERATE_NAME_ATTEMPTS,
-    decide_create,
-    field_validation_directive,
-    validate_create_options,
-)
-from conformance.spec.patch import (
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.patch import (
     APPLY_PATCH,
     JSON_PATCH,
     MERGE_PATCH,
@@ -41,9 +35,15 @@ from conformance.spec.patch import (
     check_patch_content_type,
     handler_patch_type,
 )
-from conformance.spec.update import load_apply_yaml
-from conformance.spec.update_admission import Authorizer
-from conformance.spec.update_strategy import Endpoint, prepare_update, validate_update
+from conformance.oracle.csr.create import (
+    MAX_GENERATE_NAME_ATTEMPTS,
+    decide_create,
+    field_validation_directive,
+    validate_create_options,
+)
+from conformance.oracle.csr.update import load_apply_yaml
+from conformance.oracle.csr.update_admission import Authorizer
+from conformance.oracle.csr.update_strategy import Endpoint, prepare_update, validate_update
 from conformance.targets.fake.context import Call
 from conformance.targets.fake.faults import ActiveFaults
 from conformance.targets.fake.managed_fields import manager_name, stamp_create

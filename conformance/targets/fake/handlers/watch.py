@@ -26,9 +26,9 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from conformance.spec import listing
-from conformance.spec import status as st
-from conformance.spec.selectors import (
+from conformance.oracle.apimachinery import listing
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.selectors import (
     FieldSelector,
     FieldTerm,
     ListSelectors,

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from conformance.spec.selectors import ListSelectors
+from conformance.oracle.apimachinery.selectors import ListSelectors
 from conformance.targets.fake.faults import ActiveFaults
 from conformance.targets.fake.store import ADDED, DELETED, MODIFIED, Event
 

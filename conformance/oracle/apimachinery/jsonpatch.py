@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Union
 
-from conformance.spec.fielderrors import go_json_string
-from conformance.spec.gojson import (
+from conformance.oracle.apimachinery.fielderrors import go_json_string
+from conformance.oracle.golang.jsonencode import (
     RawScanError,
     compact,
     raw_kind,
@@ -413,7 +413,7 @@ def _op_string(op: Operation, key: str) -> str | None:
     raw = op.get(key)
     if raw is None or raw_kind(raw) != "string":
         return None
-    from conformance.spec.gojson import unquote_key
+    from conformance.oracle.golang.jsonencode import unquote_key
 
     return unquote_key(raw)
 

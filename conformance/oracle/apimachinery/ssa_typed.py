@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
-from conformance.spec.ssa_fieldset import FieldSet, Path, PathElement, path_string
+from conformance.oracle.apimachinery.ssa_fieldset import FieldSet, Path, PathElement, path_string
 from conformance.wire.schema import CSR, MESSAGES
 
 

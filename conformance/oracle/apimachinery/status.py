@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from conformance.spec.fielderrors import FieldError, aggregate, go_quote
+from conformance.oracle.apimachinery.fielderrors import FieldError, aggregate, go_quote
 
 GROUP: Final = "certificates.k8s.io"
 VERSION: Final = "v1"

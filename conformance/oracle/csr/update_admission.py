@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from conformance.spec import status as st
-from conformance.spec.fielderrors import go_quote
-from conformance.spec.update_strategy import Endpoint, conditions_equal
-from conformance.spec.validation import conditions_of
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.fielderrors import go_quote
+from conformance.oracle.csr.update_strategy import Endpoint, conditions_equal
+from conformance.oracle.csr.validation import conditions_of
 
 Authorizer = Callable[[str, str, str], bool]
 """``authorizer(verb, resource, name)`` for the caller, in certificates.k8s.io."""

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from conformance.spec.fielderrors import invalid
-from conformance.spec.validation import is_label_value, is_qualified_name
+from conformance.oracle.apimachinery.fielderrors import invalid
+from conformance.oracle.csr.validation import is_label_value, is_qualified_name
 
 # ---------------------------------------------------------------------------
 # Errors

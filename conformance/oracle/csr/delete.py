@@ -20,10 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from conformance.spec import fielderrors as fe
-from conformance.spec import status as st
-from conformance.spec.changes import DELETE_OPTIONS_BAD_REQUEST, UNSAFE_DELETE
-from conformance.spec.versions import release
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.changes import DELETE_OPTIONS_BAD_REQUEST, UNSAFE_DELETE
+from conformance.oracle.versions import release
 
 RULE: Final = "CSR-DEL-OPTS"
 POLICIES: Final = ("Foreground", "Background", "Orphan")
@@ -88,7 +88,7 @@ def _unmarshal_error(field_name: str, go_type: str, value: Any) -> OptionsError:
 def undecodable_status(message: str) -> st.Status:
     """The answer to DeleteOptions that cannot be decoded from the body: 400 BadRequest
     from 1.35; before, the raw decode error surfaced as a 500 without a reason
-    (:data:`~conformance.spec.changes.DELETE_OPTIONS_BAD_REQUEST`)."""
+    (:data:`~conformance.oracle.changes.DELETE_OPTIONS_BAD_REQUEST`)."""
     if DELETE_OPTIONS_BAD_REQUEST.applies(release()):
         return st.bad_request(message)
     return st.internal_error(message)
@@ -97,7 +97,7 @@ def undecodable_status(message: str) -> st.Status:
 def honoured_options(opts: DeleteOptions) -> DeleteOptions:
     """The options the handler goes on with: before 1.37 (AllowUnsafeMalformedObjectDeletion
     off) ``ignoreStoreReadErrorWithClusterBreakingPotential`` is dropped before validation,
-    so it changes nothing (:data:`~conformance.spec.changes.UNSAFE_DELETE`)."""
+    so it changes nothing (:data:`~conformance.oracle.changes.UNSAFE_DELETE`)."""
     if opts.ignore_store_read_error is not None and not UNSAFE_DELETE.applies(release()):
         opts.ignore_store_read_error = None
     return opts

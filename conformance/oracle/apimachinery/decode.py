@@ -36,9 +36,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from conformance.spec.goenc import CorruptInputError, b64decode
-from conformance.spec.goscan import syntax_error
-from conformance.spec.status import GROUP, KIND, VERSION
+from conformance.oracle.apimachinery.status import GROUP, KIND, VERSION
+from conformance.oracle.golang.decoders import CorruptInputError, b64decode
+from conformance.oracle.golang.jsonscan import syntax_error
 
 # ---------------------------------------------------------------------------
 # JSON parsing that keeps what Go can see: key order, duplicate keys, number literals
@@ -335,7 +335,7 @@ class _State:
 
 
 def _go_strconv_quote(s: str) -> str:
-    from conformance.spec.fielderrors import go_quote
+    from conformance.oracle.apimachinery.fielderrors import go_quote
 
     return go_quote(s)
 

@@ -22,9 +22,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from conformance.spec import fielderrors as fe
-from conformance.spec import status as st
-from conformance.spec.goscan import syntax_error
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.golang.jsonscan import syntax_error
 
 EXACT: Final = "Exact"
 NOT_OLDER_THAN: Final = "NotOlderThan"

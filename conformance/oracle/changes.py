@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from conformance.spec.versions import V1_35, V1_37, KubeVersion
+from conformance.oracle.versions import V1_35, V1_37, KubeVersion
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ Order, as kube-apiserver v1.37 runs them (§5, §6, §10, §12):
 2. PUT: body media type (415), ``ValidateUpdateOptions`` (422 ``UpdateOptions``), decode
    (400, strict field warnings/400), apiVersion (400), namespace cleared, name vs URL
    (400), duplicate owner references dropped (warning);
-   PATCH: see :mod:`conformance.spec.patch` for steps up to the JSON check;
+   PATCH: see :mod:`conformance.oracle.apimachinery.patch` for steps up to the JSON check;
 3. the object is read: a missing name is 404 (apply to the main resource would create);
 4. PUT only: a body ``uid`` must match the stored one (409, storage precondition);
 5. PATCH only: the patch is applied and decoded (400/413/422/500), then the name check
@@ -21,7 +21,8 @@ Order, as kube-apiserver v1.37 runs them (§5, §6, §10, §12):
    resourceVersion, no event); dry-run persists nothing.
 
 Server-side apply (``application/apply-patch+yaml``) runs through the same pipeline; the
-merge itself and all managedFields bookkeeping come from :mod:`conformance.spec.apply`
+merge itself and all managedFields bookkeeping come from
+:mod:`conformance.oracle.apimachinery.apply`
 (another module's engine, used here, not re-implemented). An apply to a missing main
 resource takes the create path and answers 201.
 """
@@ -36,11 +37,19 @@ from typing import Any, Final, Literal
 
 import yaml
 
-from conformance.spec import fielderrors as fe
-from conformance.spec import gounicode
-from conformance.spec import status as st
-from conformance.spec.changes import APPLY_CREATE_WIPES_SYSTEM_FIELDS, EARLY_PATCH_VALIDATION
-from conformance.spec.create import (
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.decode import decode_body
+from conformance.oracle.apimachinery.patch import (
+    APPLY_PATCH,
+    RULE_FOR_TYPE,
+    apply_patch,
+    check_patch_body,
+    check_patch_content_type,
+    validate_patch_options,
+)
+from conformance.oracle.changes import APPLY_CREATE_WIPES_SYSTEM_FIELDS, EARLY_PATCH_VALIDATION
+from conformance.oracle.csr.create import (
     UserInfo,
     field_validation_directive,
     is_dry_run,
@@ -51,29 +60,21 @@ from conformance.spec.create import (
     validate_create_options,
     warning_header,
 )
-from conformance.spec.decode import decode_body
-from conformance.spec.patch import (
-    APPLY_PATCH,
-    RULE_FOR_TYPE,
-    apply_patch,
-    check_patch_body,
-    check_patch_content_type,
-    validate_patch_options,
-)
-from conformance.spec.update_admission import (
+from conformance.oracle.csr.update_admission import (
     Authorizer,
     admission_update,
     rbac_forbidden,
     signing_relevant_change,
 )
-from conformance.spec.update_strategy import (
+from conformance.oracle.csr.update_strategy import (
     Endpoint,
     prepare_update,
     same_storage,
     validate_update,
 )
-from conformance.spec.validation import validate_create, with_rule
-from conformance.spec.versions import KubeVersion, decides, release
+from conformance.oracle.csr.validation import validate_create, with_rule
+from conformance.oracle.golang import unicode_tables as gounicode
+from conformance.oracle.versions import KubeVersion, decides, release
 
 Method = Literal["PUT", "PATCH"]
 
@@ -221,8 +222,9 @@ def _dedup_owner_references(obj: dict[str, Any], template: str) -> str | None:
 
 
 def _ssa() -> Any:
-    """``conformance.spec.apply`` (the field manager and server-side apply engine)."""
-    return importlib.import_module("conformance.spec.apply")
+    """``conformance.oracle.apimachinery.apply`` (the field manager and server-side apply
+    engine)."""
+    return importlib.import_module("conformance.oracle.apimachinery.apply")
 
 
 def manager_or_user_agent(field_manager: str, user_agent: str) -> str:
@@ -312,14 +314,14 @@ def decide_update(
     caller. ``content_type`` is the request header as sent.
 
     With ``user_agent`` given (the request's User-Agent header, ``""`` if none) the
-    decision also computes managedFields (through :mod:`conformance.spec.apply`): the
+    decision also computes managedFields (through :mod:`conformance.oracle.apimachinery.apply`): the
     success body and ``object`` then carry them, and ``noop`` is final. Without it
     managedFields are left to the caller. Server-side apply always computes them.
     ``uid`` is the uid a server-side apply that creates the object assigns.
     ``managed_now`` is when the field manager stamped managedFields (default ``now``): it
     runs in the handler, before the strategy stamps condition times, so a request that
     straddles a second boundary carries two different seconds. ``version``
-    is the release whose behaviour to decide by (:mod:`conformance.spec.changes`;
+    is the release whose behaviour to decide by (:mod:`conformance.oracle.changes`;
     default: the one in force).
     """
     release_ = version or release()

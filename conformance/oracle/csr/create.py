@@ -29,16 +29,16 @@ import copy
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
-from conformance.spec import fielderrors as fe
-from conformance.spec import gounicode
-from conformance.spec import status as st
-from conformance.spec.decode import DecodeResult, decode_body
-from conformance.spec.request import check_request
-from conformance.spec.signer import KUBE_APISERVER_CLIENT
-from conformance.spec.validation import validate_create
-from conformance.spec.versions import KubeVersion, decides, release
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.decode import DecodeResult, decode_body
+from conformance.oracle.csr.request import check_request
+from conformance.oracle.csr.signer import KUBE_APISERVER_CLIENT
+from conformance.oracle.csr.validation import validate_create
+from conformance.oracle.golang import unicode_tables as gounicode
+from conformance.oracle.versions import KubeVersion, decides, release
 from conformance.wire.schema import OBJECT_META_OMITTED_WHEN_EMPTY
 
 MAX_GENERATED_PREFIX: Final = 58
@@ -65,6 +65,19 @@ _WIPED: Final = (
 )
 
 
+class Caller(Protocol):
+    """What every description of an authenticated caller carries."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def uid(self) -> str: ...
+    @property
+    def groups(self) -> Sequence[str]: ...
+    @property
+    def extra(self) -> Mapping[str, Sequence[str]]: ...
+
+
 @dataclass
 class UserInfo:
     """The authenticated caller, as the authenticator reports it."""
@@ -73,6 +86,17 @@ class UserInfo:
     uid: str = ""
     groups: list[str] = field(default_factory=list)
     extra: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, who: Caller) -> UserInfo:
+        """A copy of any description of the caller (the suite's view of an identity, the
+        fake's authenticated principal)."""
+        return cls(
+            username=who.username,
+            uid=who.uid,
+            groups=list(who.groups),
+            extra={k: list(v) for k, v in who.extra.items()},
+        )
 
 
 @dataclass
@@ -238,7 +262,7 @@ def subject_restriction(obj: Mapping[str, Any]) -> str | None:
     spec = obj.get("spec") or {}
     if spec.get("signerName") != KUBE_APISERVER_CLIENT:
         return None
-    from conformance.spec.validation import bytes_field
+    from conformance.oracle.csr.validation import bytes_field
 
     result = check_request(bytes_field(spec, "request"))
     if result.organizations is None:
@@ -351,7 +375,7 @@ def decide_create(
     collision up to 8 times). ``terminating_names`` are existing names whose objects carry
     a deletionTimestamp (their 409 message differs). ``content_type`` is the request's
     Content-Type header; only JSON bodies are modelled. ``version`` is the release whose
-    behaviour to decide by (:mod:`conformance.spec.changes`; default: the one in force).
+    behaviour to decide by (:mod:`conformance.oracle.changes`; default: the one in force).
     """
     release_ = version or release()
     warnings: list[str] = []

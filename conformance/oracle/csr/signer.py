@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from conformance.spec import fielderrors as fe
+from conformance.oracle.apimachinery import fielderrors as fe
 
 SIGNER_FIELD: Final = "spec.signerName"
 LEGACY_UNKNOWN: Final = "kubernetes.io/legacy-unknown"

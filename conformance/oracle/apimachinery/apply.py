@@ -40,10 +40,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from conformance.spec import status as st
-from conformance.spec.fielderrors import go_quote
-from conformance.spec.ssa_fieldset import FieldSet, PathElement, path_string
-from conformance.spec.ssa_typed import (
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.fielderrors import go_quote
+from conformance.oracle.apimachinery.ssa_fieldset import FieldSet, PathElement, path_string
+from conformance.oracle.apimachinery.ssa_typed import (
     ROOT,
     TypedError,
     compare,

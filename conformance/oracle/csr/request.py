@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from conformance.spec import fielderrors as fe
-from conformance.spec.goenc import pem_decode
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.golang.decoders import pem_decode
 
 REQUEST_FIELD: Final = "spec.request"
 BLOCK_TYPE: Final = "CERTIFICATE REQUEST"

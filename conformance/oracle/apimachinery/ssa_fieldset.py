@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.spec.fielderrors import go_quote
+from conformance.oracle.apimachinery.fielderrors import go_quote
 from conformance.wire import gojson
 
 _FIELD, _KEY, _VALUE, _INDEX = 0, 1, 2, 3

@@ -3,7 +3,7 @@
 A conformance verdict that fails the reference implementation is worse than none, and
 users gate CI on kind clusters of whatever minor version they run. So the oracle states
 each behaviour that changed between the releases of the matrix once, keyed by the
-release that changed it (:mod:`conformance.spec.changes`), and every judgement is made
+release that changed it (:mod:`conformance.oracle.changes`), and every judgement is made
 for one :class:`KubeVersion`: the server's own (from ``/version``), or the one the user
 names with ``--kube-version``.
 

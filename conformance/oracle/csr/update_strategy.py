@@ -10,7 +10,8 @@ the endpoint's ``ValidateUpdate`` (the whole create-time CSR validation with the
 compatibility tolerances of §4.8, then C6, C7, K3/K4, then the metadata update checks
 again), then declarative validation, which also removes repeated messages.
 
-Objects are v1 wire dicts as :mod:`conformance.spec.decode` produces them. One storage
+Objects are v1 wire dicts as :mod:`conformance.oracle.apimachinery.decode` produces them. One
+storage
 detail is kept on purpose: ``status.certificate`` present as ``""`` is a non-nil empty
 byte slice in Go, which differs from an absent certificate for the signing admission
 check and for no-op detection (both confirmed on kube-apiserver v1.37.2).
@@ -30,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final, Literal
 
-from conformance.spec import fielderrors as fe
-from conformance.spec.validation import (
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.csr.validation import (
     APPROVED,
     DENIED,
     FAILED,
@@ -44,7 +45,7 @@ from conformance.spec.validation import (
     validate_meta_path_segments,
     validation_options,
 )
-from conformance.spec.versions import KubeVersion, release
+from conformance.oracle.versions import KubeVersion, release
 
 Endpoint = Literal["main", "status", "approval"]
 ENDPOINTS: Final[tuple[Endpoint, ...]] = ("main", "status", "approval")

@@ -1,6 +1,7 @@
 """Validation of a CertificateSigningRequest, as kube-apiserver v1.37 runs it.
 
-Objects here are the v1 wire shape (plain dicts, as :mod:`conformance.spec.decode` returns
+Objects here are the v1 wire shape (plain dicts, as :mod:`conformance.oracle.apimachinery.decode`
+returns
 them): ``spec.request`` and ``status.certificate`` are base64 strings, absent fields are
 absent. Everything is computed in upstream's order so that ``details.causes`` and the
 aggregated message come out in the same order as the real server's.
@@ -30,17 +31,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from conformance.spec import fielderrors as fe
-from conformance.spec.changes import (
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.changes import (
     DECLARATIVE_APPROVAL_UNION,
     DEDUPLICATED_CAUSES,
     INDEXED_OWNER_REFERENCES,
     LABEL_CONTENT_PACKAGE,
 )
-from conformance.spec.goenc import CorruptInputError, b64decode, pem_decode
-from conformance.spec.request import validate_request
-from conformance.spec.signer import validate_csr_signer_name
-from conformance.spec.versions import KubeVersion, release
+from conformance.oracle.csr.request import validate_request
+from conformance.oracle.csr.signer import validate_csr_signer_name
+from conformance.oracle.golang.decoders import CorruptInputError, b64decode, pem_decode
+from conformance.oracle.versions import KubeVersion, release
 from conformance.wire.schema import KEY_USAGES
 
 # ---------------------------------------------------------------------------
@@ -699,7 +700,7 @@ def apply_declarative(
     ``version``.
 
     Before 1.37 declarative validation is only compared with the handwritten errors, which
-    come back unchanged (:data:`~conformance.spec.changes.DECLARATIVE_APPROVAL_UNION`).
+    come back unchanged (:data:`~conformance.oracle.changes.DECLARATIVE_APPROVAL_UNION`).
     From 1.37 there are three visible effects: the handwritten errors come back
     de-duplicated by their ``Error()`` text (``FilterCoveredHandwrittenErrors`` goes through
     ``ToAggregate``), so ``details.causes`` never repeats an identical field+message;

@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from conformance.spec.fielderrors import go_json_string
-from conformance.spec.status import API_VERSION, KIND
+from conformance.oracle.apimachinery.fielderrors import go_json_string
+from conformance.oracle.apimachinery.status import API_VERSION, KIND
 
 _WS: Final = b" \t\r\n"
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from conformance.spec.gojson import go_format_v
+from conformance.oracle.golang.jsonencode import go_format_v
 
 DIRECTIVE: Final = "$patch"
 DELETE: Final = "delete"
@@ -337,7 +337,7 @@ def apply_strategic_merge_patch(
     The CSR is first turned into its unstructured form (what the apiserver merges into);
     the result is the merged map, or the :class:`SMPError` the server would report.
     """
-    from conformance.spec.gojson import to_unstructured
+    from conformance.oracle.golang.jsonencode import to_unstructured
 
     try:
         return strategic_merge(to_unstructured(obj), copy.deepcopy(patch))

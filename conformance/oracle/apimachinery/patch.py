@@ -32,29 +32,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from conformance.spec import fielderrors as fe
-from conformance.spec import status as st
-from conformance.spec.changes import EARLY_PATCH_VALIDATION
-from conformance.spec.create import query_first, validate_create_options, warning_header
-from conformance.spec.decode import (
+from conformance.oracle.apimachinery import fielderrors as fe
+from conformance.oracle.apimachinery import status as st
+from conformance.oracle.apimachinery.decode import (
     JSONSyntaxError,
     _Num,
     _Obj,
     decode_body,
     parse_json,
 )
-from conformance.spec.gojson import encode_csr, go_format_v, marshal, to_unstructured
-from conformance.spec.goscan import syntax_error
-from conformance.spec.jsonpatch import (
+from conformance.oracle.apimachinery.jsonpatch import (
     MAX_JSON_PATCH_OPERATIONS,
     PatchError,
     apply_json_patch,
     apply_merge_patch,
     decode_patch,
 )
-from conformance.spec.smp import SMPError, strategic_merge
-from conformance.spec.validation import with_rule
-from conformance.spec.versions import release
+from conformance.oracle.apimachinery.smp import SMPError, strategic_merge
+from conformance.oracle.changes import EARLY_PATCH_VALIDATION
+from conformance.oracle.csr.create import query_first, validate_create_options, warning_header
+from conformance.oracle.csr.validation import with_rule
+from conformance.oracle.golang.jsonencode import encode_csr, go_format_v, marshal, to_unstructured
+from conformance.oracle.golang.jsonscan import syntax_error
+from conformance.oracle.versions import release
 from conformance.wire.schema import OBJECT_META_FIELDS
 
 JSON_PATCH: Final = "application/json-patch+json"

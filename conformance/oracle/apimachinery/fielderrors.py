@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from conformance.spec import gounicode
+from conformance.oracle.golang import unicode_tables as gounicode
 
 # Go ErrorType strings (the ``reason`` of a StatusCause).
 NOT_FOUND: Final = "FieldValueNotFound"
