@@ -57,8 +57,9 @@ DECLARATIVE_APPROVAL_UNION: Final = Change(
         "and only compared (DeclarativeValidationTakeover off; in 1.36 alpha, not enforced)"
     ),
     confirmed=(
-        "test_approved_and_denied_never_coexist and the update state machine against "
-        "kube-apiserver v1.34.4, v1.35.4, v1.36.3 and v1.37.2 (ci/matrix)"
+        "test_approved_and_denied_never_coexist in the suite (ci/matrix.sh) and corpus step "
+        "approval-approved-and-denied against kube-apiserver v1.34.4, v1.35.4, v1.36.3 and "
+        "v1.37.2"
     ),
 )
 
@@ -82,8 +83,8 @@ DEDUPLICATED_CAUSES: Final = Change(
         "ValidateDeclarativelyWithMigrationChecks)"
     ),
     confirmed=(
-        "the update state machine's metadata changes against kube-apiserver v1.34.4–v1.36.3 "
-        "(repeated causes) and v1.37.2 (none)"
+        "differential corpus step merge-bad-label-key: four identical causes on "
+        "kube-apiserver v1.34.4, v1.35.4 and v1.36.3, one on v1.37.2"
     ),
 )
 
