@@ -104,8 +104,9 @@ def honoured_options(opts: DeleteOptions) -> DeleteOptions:
 
 
 def unsafe_delete_requested(opts: DeleteOptions) -> bool:
-    """True when a delete asks for the corrupt-object deleter (1.37 and later)."""
-    return bool(opts.ignore_store_read_error) and UNSAFE_DELETE.applies(release())
+    """True when honoured options (:func:`honoured_options`, which drops the option
+    before 1.37) ask for the corrupt-object deleter."""
+    return bool(opts.ignore_store_read_error)
 
 
 UNSAFE_DELETE_VERB: Final = "unsafe-delete-ignore-read-errors"

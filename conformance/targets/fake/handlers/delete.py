@@ -93,17 +93,17 @@ async def delete(call: Call, name: str) -> web.Response:
     except UndecodableOptions as e:
         return respond(call.request, int(e.status["code"]), e.status)
     opts = delete_faults.options(call.faults, opts)
+    obj = call.state.store.get(name)
     refusal = spec_delete.refuse_options(
         opts,
         name,
-        exists=call.state.store.get(name) is not None,
+        exists=obj is not None,
         may_delete_unsafely=authorizer_for(call.user)(
             spec_delete.UNSAFE_DELETE_VERB, st.RESOURCE, name
         ),
     )
     if refusal is not None:
         return respond(call.request, int(refusal["code"]), refusal)
-    obj = call.state.store.get(name)
     if obj is None:
         return respond(call.request, 404, st.not_found(name))
     conflict = delete_faults.preconditions(call.faults, spec_delete.precondition_failure(obj, opts))
