@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from conformance import runstop
 from conformance.client import Client, Connection, TargetError, Transcript
 from conformance.identities import ADMIN, APPROVER, SIGNER, USER
-from conformance.oracle.versions import MATRIX, NEWEST, KubeVersion, judge
+from conformance.oracle.versions import MATRIX, KubeVersion
 from conformance.runstop import (
     EXIT_BUDGET,
     EXIT_CANNOT_RUN,
@@ -33,7 +33,7 @@ from conformance.runstop import (
     EXIT_OK,
     EXIT_TERMINATED,
 )
-from conformance.targets import TargetEnv, TargetSpec, TargetStartError, open_target
+from conformance.targets import TargetEnv, TargetSpec, TargetStartError, fake_release, open_target
 
 if typing.TYPE_CHECKING:
     from reports.model import RunResult
@@ -748,10 +748,8 @@ def _check_kube_version(option: str, kind: str, assets: str | None) -> None:
 
 
 def _fake_kube_version(option: str | None) -> KubeVersion:
-    if option is None:
-        return NEWEST
     try:
-        return judge(None, KubeVersion.parse(option)).judged
+        return fake_release(option)
     except ValueError as e:
         raise CannotRun(f"--kube-version: {e}") from None
 

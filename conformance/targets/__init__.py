@@ -69,7 +69,7 @@ class TargetStartError(Exception):
     """The target could not be started or reached; the message is one line."""
 
 
-def _fake_version(option: str | None) -> KubeVersion:
+def fake_release(option: str | None) -> KubeVersion:
     """The release the fake behaves as: the known release ``--kube-version`` maps to."""
     return NEWEST if option is None else judge(None, KubeVersion.parse(option)).judged
 
@@ -102,7 +102,7 @@ def open_target(spec: TargetSpec) -> Iterator[TargetEnv]:
                         faults=frozenset(spec.faults),
                         signer=SignerConfig(names=names),
                         bookmark_seconds=SUITE_BOOKMARK_SECONDS,
-                        kube_version=_fake_version(spec.kube_version),
+                        kube_version=fake_release(spec.kube_version),
                     )
                 )
             except ValueError as e:
